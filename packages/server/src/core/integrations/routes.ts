@@ -1,0 +1,161 @@
+import {
+  CreateIntegrationRequest,
+  CreateIntegrationResponse,
+  Integration,
+  RotateKeyResponse,
+  UpdateIntegrationRequest,
+  type SessionConfigInput,
+} from '@secureaccess/protocol';
+import { requireAdminIfConfigured, requireApiKey } from '../auth.ts';
+import { newId, newSecret, newWebhookSecret, sha256Hex } from '../crypto.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiError } from '../errors.ts';
+import { iso, parseJsonColumn, readJson, type ApiRouter, type IntegrationRow } from '../http.ts';
+import { UrlNotAllowedError } from '../ports.ts';
+
+export function toIntegration(row: IntegrationRow): Integration {
+  return {
+    id: row.id,
+    name: row.name,
+    webhookUrl: row.webhook_url,
+    allowedOrigins: parseJsonColumn<string[]>(row.allowed_origins, []),
+    retentionDays: row.retention_days,
+    defaultSessionConfig: parseJsonColumn<SessionConfigInput>(row.default_session_config, {}),
+    apiKeyPrefix: row.api_key_prefix,
+    createdAt: iso(Number(row.created_at)),
+    updatedAt: iso(Number(row.updated_at)),
+  };
+}
+
+/** Refuses webhook URLs that point at loopback, private or link-local addresses (unless allowed). */
+async function checkWebhookUrl(deps: AppDeps, url: string | null | undefined): Promise<void> {
+  if (!url) return;
+  try {
+    await deps.outbound.assertAllowed(url);
+  } catch (error) {
+    if (error instanceof UrlNotAllowedError) {
+      throw new ApiError(400, 'webhook_url_not_allowed', `webhookUrl is not allowed: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function keyPrefix(apiKey: string): string {
+  return apiKey.slice(0, 12);
+}
+
+export function registerIntegrationRoutes(api: ApiRouter, deps: AppDeps): void {
+  const apiKey = requireApiKey(deps);
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/integrations',
+      tag: 'Integrations',
+      summary: 'Create an integration',
+      description:
+        'Returns the API key and webhook secret, which are shown only here. Open (rate-limited per client address) unless the operator set `SECUREACCESS_ADMIN_TOKEN`, in which case it requires `Authorization: Bearer <admin token>`.',
+      auth: 'admin',
+      body: CreateIntegrationRequest,
+      responses: { 201: { description: 'Created.', schema: CreateIntegrationResponse } },
+      errors: ['validation_failed', 'webhook_url_not_allowed', 'rate_limited', 'admin_token_required', 'invalid_admin_token'],
+    },
+    async (c, next) => {
+      const { max, windowMs } = deps.config.integrationCreateLimit;
+      const wait = deps.rateLimiter.hit(`create-integration:${deps.clientAddress(c)}`, max, windowMs, deps.clock.now());
+      if (wait > 0) {
+        throw new ApiError(429, 'rate_limited', `Too many integrations created from this address; retry in ${wait} s.`, undefined, {
+          'Retry-After': String(wait),
+        });
+      }
+      await next();
+    },
+    requireAdminIfConfigured(deps),
+    async (c) => {
+      const body = await readJson(c, CreateIntegrationRequest, deps.config.maxJsonBytes);
+      await checkWebhookUrl(deps, body.webhookUrl);
+      const apiKeyValue = newSecret('sa_live_');
+      const webhookSecret = newWebhookSecret();
+      const now = deps.clock.now();
+      const row: IntegrationRow = {
+        id: newId('int'),
+        name: body.name,
+        webhook_url: body.webhookUrl ?? null,
+        allowed_origins: JSON.stringify(body.allowedOrigins ?? []),
+        retention_days: body.retentionDays ?? 30,
+        default_session_config: '{}',
+        api_key_hash: await sha256Hex(apiKeyValue),
+        api_key_prefix: keyPrefix(apiKeyValue),
+        webhook_secret_sealed: await deps.secrets.seal(webhookSecret),
+        created_at: now,
+        updated_at: now,
+      };
+      await deps.db.insertInto('integrations').values(row).execute();
+      return c.json({ ...toIntegration(row), apiKey: apiKeyValue, webhookSecret }, 201);
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/integration',
+      tag: 'Integrations',
+      summary: 'The integration of this API key',
+      auth: 'apiKey',
+      responses: { 200: { description: 'The integration (no secrets).', schema: Integration } },
+    },
+    apiKey,
+    async (c) => c.json(toIntegration(c.get('integration'))),
+  );
+
+  api.route(
+    {
+      method: 'patch',
+      path: '/api/integration',
+      tag: 'Integrations',
+      summary: 'Update the integration',
+      description: 'Any of name, webhookUrl (null removes it), allowedOrigins, retentionDays, defaultSessionConfig (replaces the previous defaults).',
+      auth: 'apiKey',
+      body: UpdateIntegrationRequest,
+      responses: { 200: { description: 'Updated.', schema: Integration } },
+      errors: ['validation_failed', 'webhook_url_not_allowed'],
+    },
+    apiKey,
+    async (c) => {
+      const body = await readJson(c, UpdateIntegrationRequest, deps.config.maxJsonBytes);
+      await checkWebhookUrl(deps, body.webhookUrl);
+      const integration = c.get('integration');
+      const changes: Partial<IntegrationRow> = { updated_at: deps.clock.now() };
+      if (body.name !== undefined) changes.name = body.name;
+      if (body.webhookUrl !== undefined) changes.webhook_url = body.webhookUrl;
+      if (body.allowedOrigins !== undefined) changes.allowed_origins = JSON.stringify(body.allowedOrigins);
+      if (body.retentionDays !== undefined) changes.retention_days = body.retentionDays;
+      if (body.defaultSessionConfig !== undefined) changes.default_session_config = JSON.stringify(body.defaultSessionConfig);
+      await deps.db.updateTable('integrations').set(changes).where('id', '=', integration.id).execute();
+      return c.json(toIntegration({ ...integration, ...changes }));
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/integration/rotate-key',
+      tag: 'Integrations',
+      summary: 'Rotate the API key',
+      description: 'Issues a new API key, shown only in this response; the old key stops working at once.',
+      auth: 'apiKey',
+      responses: { 200: { description: 'The new key.', schema: RotateKeyResponse } },
+    },
+    apiKey,
+    async (c) => {
+      const integration = c.get('integration');
+      const apiKeyValue = newSecret('sa_live_');
+      await deps.db
+        .updateTable('integrations')
+        .set({ api_key_hash: await sha256Hex(apiKeyValue), api_key_prefix: keyPrefix(apiKeyValue), updated_at: deps.clock.now() })
+        .where('id', '=', integration.id)
+        .execute();
+      return c.json({ apiKey: apiKeyValue, apiKeyPrefix: keyPrefix(apiKeyValue) });
+    },
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * Ports: what the core needs from the outside world. Adapters (src/adapters) implement them for a
+ * runtime; the core only ever sees these interfaces and Web-standard types.
+ */
+
+/** Stores opaque bytes under a key. Keys are produced by the core and contain only [A-Za-z0-9/_.-]. */
+export interface BlobStore {
+  /** Writes the whole object; after it resolves, `get` returns exactly these bytes. Overwrites. */
+  put(key: string, data: Uint8Array, contentType: string): Promise<void>;
+  /** The object's bytes, or null when there is none. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** Removes the object; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Removes every object whose key starts with `prefix`. */
+  deletePrefix(prefix: string): Promise<void>;
+}
+
+/** Result of enrolling a face from an image. */
+export type FaceEnrollResult =
+  | { ok: true; template: Uint8Array; quality: Record<string, number> }
+  | { ok: false; code: 'no_face' | 'multiple_faces' | 'face_too_small' | 'image_too_blurry' | 'invalid_image'; message: string };
+
+export interface FaceVerifyResult {
+  facesDetected: number;
+  /** Present only when exactly one face was found. */
+  match?: boolean;
+  similarity?: number;
+  identityScore?: number;
+  liveness?: number;
+}
+
+/**
+ * Face enrollment and verification on the server. The real engine lives in adapters (issue #3); when
+ * none is configured the API answers 503 `face_engine_unavailable` rather than pretending.
+ */
+export interface FaceEngine {
+  /** Whether the models are loaded and requests can be served. */
+  ready(): boolean;
+  enroll(image: Uint8Array): Promise<FaceEnrollResult>;
+  verify(image: Uint8Array, template: Uint8Array): Promise<FaceVerifyResult>;
+}
+
+/**
+ * Outbound HTTP to addresses a customer chose (webhooks, face photo URLs). Implementations refuse
+ * loopback, private and link-local targets after DNS resolution, for every connection they open,
+ * unless the operator allowed private targets.
+ */
+export interface OutboundHttp {
+  /** Checks that the URL may be called at all (scheme, host resolution, address ranges). Throws `UrlNotAllowedError`. */
+  assertAllowed(url: string): Promise<void>;
+  /** fetch() with the same guard on every connection; never follows redirects by itself. */
+  fetch(url: string, init: RequestInit & { timeoutMs: number }): Promise<Response>;
+}
+
+export class UrlNotAllowedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UrlNotAllowedError';
+  }
+}
+
+/** A notification published to live listeners (SSE) after a change has been committed. */
+export interface SessionEvent {
+  sessionId: string;
+  integrationId: string;
+  event: 'status' | 'message' | 'score' | 'violation' | 'document';
+  data: unknown;
+}
+
+/**
+ * Fan-out of committed changes to listeners in this process (and, in a multi-node deployment, in
+ * others). Delivery is best effort: listeners reconcile through the REST endpoints after reconnecting.
+ */
+export interface EventBus {
+  publish(event: SessionEvent): void;
+  /** Calls `listener` for every event of the session until the returned function is called. */
+  subscribe(sessionId: string, listener: (event: SessionEvent) => void): () => void;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Clock {
+  now(): number;
+}

@@ -1,0 +1,209 @@
+import { Webhook } from 'standardwebhooks';
+import type { AppDeps } from '../deps.ts';
+import { UrlNotAllowedError } from '../ports.ts';
+
+/** Largest part of a receiver's error body kept in the delivery log. */
+const MAX_ERROR_TEXT = 300;
+
+export interface DispatchStats {
+  attempted: number;
+  delivered: number;
+  failed: number;
+}
+
+/**
+ * Delivers webhook outbox rows: signs each with the integration's secret (Standard Webhooks), POSTs it,
+ * records the attempt, and on failure schedules the next try from `webhookRetryScheduleMs`. A row is
+ * leased (`locked_until`) while in flight, so a crashed process's deliveries are taken over once the
+ * lease runs out, and two workers never send the same attempt.
+ */
+export class WebhookDispatcher {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly deps: AppDeps,
+    private readonly options: { pollIntervalMs: number; batchSize: number } = { pollIntervalMs: 1000, batchSize: 50 },
+  ) {}
+
+  /** Starts polling. `poke()` also triggers an immediate run. */
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for the run in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = this.runOnce()
+        .then(() => undefined)
+        .catch((error: unknown) => this.deps.logger.error('webhook dispatch failed', { error: String(error) }))
+        .finally(() => {
+          this.running = null;
+          const next = this.again ? 0 : this.options.pollIntervalMs;
+          this.again = false;
+          this.schedule(next);
+        });
+    }, delayMs);
+  }
+
+  /** Delivers every due row once (oldest first, in order within an integration). */
+  async runOnce(): Promise<DispatchStats> {
+    const { db, clock, config } = this.deps;
+    const stats: DispatchStats = { attempted: 0, delivered: 0, failed: 0 };
+    const now = clock.now();
+    const due = await db
+      .selectFrom('webhook_outbox')
+      .select(['id', 'integration_id', 'seq'])
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+      .orderBy('seq')
+      .limit(this.options.batchSize)
+      .execute();
+    if (due.length === 0) return stats;
+
+    // Lease the rows; a row another worker leased in the meantime is skipped.
+    const lease = now + config.webhookTimeoutMs + 5_000;
+    const leased: typeof due = [];
+    for (const row of due) {
+      const result = await db
+        .updateTable('webhook_outbox')
+        .set({ locked_until: lease })
+        .where('id', '=', row.id)
+        .where('status', '=', 'pending')
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 1) leased.push(row);
+    }
+
+    // Integrations are served in parallel; each one's events go out one after another, in order.
+    const byIntegration = new Map<string, string[]>();
+    for (const row of leased) {
+      const list = byIntegration.get(row.integration_id) ?? [];
+      list.push(row.id);
+      byIntegration.set(row.integration_id, list);
+    }
+    await Promise.all(
+      [...byIntegration.values()].map(async (ids) => {
+        for (const id of ids) {
+          const ok = await this.deliver(id);
+          stats.attempted++;
+          if (ok) stats.delivered++;
+          else stats.failed++;
+        }
+      }),
+    );
+    return stats;
+  }
+
+  /** One attempt for one row. Returns whether the receiver acknowledged it (2xx). */
+  private async deliver(id: string): Promise<boolean> {
+    const { db, clock, config, secrets, outbound, logger } = this.deps;
+    const row = await db
+      .selectFrom('webhook_outbox')
+      .innerJoin('integrations', 'integrations.id', 'webhook_outbox.integration_id')
+      .selectAll('webhook_outbox')
+      .select(['integrations.webhook_url', 'integrations.webhook_secret_sealed'])
+      .where('webhook_outbox.id', '=', id)
+      .executeTakeFirst();
+    if (!row || row.status !== 'pending') return false;
+
+    const attempt = row.attempts + 1;
+    const started = clock.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    const url = row.webhook_url;
+    if (!url) {
+      error = 'The integration has no webhook URL.';
+    } else {
+      try {
+        const secret = await secrets.open(row.webhook_secret_sealed);
+        const timestamp = new Date(started);
+        const signature = new Webhook(secret).sign(row.id, timestamp, row.payload);
+        const response = await outbound.fetch(url, {
+          method: 'POST',
+          timeoutMs: config.webhookTimeoutMs,
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': `SecureAccess-Webhooks/${config.version}`,
+            'webhook-id': row.id,
+            'webhook-timestamp': String(Math.floor(started / 1000)),
+            'webhook-signature': signature,
+          },
+          body: row.payload,
+        });
+        statusCode = response.status;
+        if (response.status < 200 || response.status >= 300) {
+          const text = await response.text().catch(() => '');
+          error = `HTTP ${response.status}${text ? `: ${text.slice(0, MAX_ERROR_TEXT)}` : ''}`;
+        } else {
+          await response.body?.cancel().catch(() => undefined);
+        }
+      } catch (caught) {
+        error = describeFetchError(caught);
+      }
+    }
+
+    const finished = clock.now();
+    const ok = error === null;
+    const retries = config.webhookRetryScheduleMs;
+    const delay = retries[attempt - 1];
+    const status = ok ? 'delivered' : delay === undefined ? 'failed' : 'pending';
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('webhook_attempts')
+        .values({ delivery_id: row.id, attempt, at: started, url, status_code: statusCode, error, duration_ms: finished - started })
+        .execute();
+      await trx
+        .updateTable('webhook_outbox')
+        .set({
+          status,
+          attempts: attempt,
+          locked_until: null,
+          last_status_code: statusCode,
+          last_error: error,
+          last_url: url,
+          next_attempt_at: status === 'pending' ? finished + (delay ?? 0) : null,
+          delivered_at: ok ? finished : null,
+        })
+        .where('id', '=', row.id)
+        .execute();
+    });
+    if (!ok) logger.warn('webhook attempt failed', { deliveryId: row.id, attempt, statusCode, error, final: status === 'failed' });
+    return ok;
+  }
+}
+
+function describeFetchError(error: unknown): string {
+  if (error instanceof UrlNotAllowedError) return `Refused: ${error.message}`;
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'Timed out waiting for the receiver.';
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof UrlNotAllowedError) return `Refused: ${cause.message}`;
+    if (cause instanceof Error) return `${error.message}: ${cause.message}`;
+    return error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,92 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createApp } from '../core/app.ts';
+import { expireOverdueSessions } from '../core/sessions/service.ts';
+import { purgeExpiredPersonalData } from '../core/sessions/erase.ts';
+import { configFromEnv, createNodeDeps, type NodeRuntimeDeps } from './node-deps.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  deps: NodeRuntimeDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default runtime: one Node process, SQLite + local disk. Starts the HTTP server, the
+ * webhook dispatcher and the periodic sweeps (session expiry every 15 s, retention hourly).
+ */
+export async function startNodeServer(options: { port: number; host?: string; dataDir: string }): Promise<RunningServer> {
+  const { allowPrivateUrls, ...config } = configFromEnv();
+  const deps = await createNodeDeps({ dataDir: options.dataDir, allowPrivateUrls, config });
+  const { app } = createApp(deps);
+  deps.dispatcher.start();
+
+  const sweep = (name: string, work: () => Promise<number>) => async () => {
+    try {
+      const n = await work();
+      if (n > 0) deps.logger.info(`${name}`, { count: n });
+    } catch (error) {
+      deps.logger.error(`${name} failed`, { error: String(error) });
+    }
+  };
+  const expiry = setInterval(sweep('sessions expired', () => expireOverdueSessions(deps)), 15_000);
+  const retention = setInterval(sweep('personal data purged', () => purgeExpiredPersonalData(deps)), 3_600_000);
+  void sweep('personal data purged', () => purgeExpiredPersonalData(deps))();
+
+  const server = await new Promise<ServerType>((resolveServer, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolveServer(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    deps,
+    async close() {
+      clearInterval(expiry);
+      clearInterval(retention);
+      await new Promise<void>((done) => server.close(() => done()));
+      await deps.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 8787);
+  const dataDir = resolve(process.env.SECUREACCESS_DATA_DIR ?? './data');
+  const running = await startNodeServer({ port, host: process.env.HOST, dataDir });
+  process.stdout.write(
+    [
+      `SecureAccess is running on ${running.url}`,
+      `  API health:     ${running.url}/api/health`,
+      `  API reference:  ${running.url}/api/docs`,
+      `  Data directory: ${dataDir}`,
+      '',
+      'Create an integration (its API key is shown once):',
+      `  curl -X POST ${running.url}/api/integrations -H "Content-Type: application/json" -d '{"name": "My LMS"}'`,
+      '',
+    ].join('\n'),
+  );
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    running.deps.logger.info('shutting down', { signal });
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`SecureAccess failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
