@@ -5,6 +5,11 @@ import { ApiRouter, type AppEnv, type RouteDoc } from './http.ts';
 import { registerIntegrationRoutes } from './integrations/routes.ts';
 import { registerSessionRoutes } from './sessions/routes.ts';
 import { registerWidgetSessionRoutes } from './sessions/widget-routes.ts';
+import { registerWebhookRoutes } from './webhooks/routes.ts';
+import { registerMessageRoutes } from './messages/routes.ts';
+import { registerDocumentRoutes } from './documents/routes.ts';
+import { registerDocsRoutes } from './openapi/routes.ts';
+import { registerFaceRoutes } from './face/routes.ts';
 
 /** Paths the widget calls from the candidate's browser, on the LMS's origin. */
 const WIDGET_PATH = /^\/api\/widget\/session(\/|$)/;
@@ -59,6 +64,12 @@ export function createApp(deps: AppDeps): App {
   registerIntegrationRoutes(api, deps);
   registerSessionRoutes(api, deps);
   registerWidgetSessionRoutes(api, deps);
+  registerFaceRoutes(api, deps);
+  registerMessageRoutes(api, deps);
+  registerDocumentRoutes(api, deps);
+  registerWebhookRoutes(api, deps);
+  // Last: the OpenAPI document describes every route registered above.
+  registerDocsRoutes(api, deps);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
 
