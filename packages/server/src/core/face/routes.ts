@@ -1,7 +1,155 @@
+import { FaceEnrollRequest, VerifyIdentityRequest } from '@secureaccess/protocol';
+import { z } from 'zod';
+import { requireSessionToken } from '../auth.ts';
+import { base64Decode, newId } from '../crypto.ts';
 import type { AppDeps } from '../deps.ts';
-import type { ApiRouter } from '../http.ts';
+import { ApiError } from '../errors.ts';
+import { readJson, type ApiRouter } from '../http.ts';
+import type { FaceEngine } from '../ports.ts';
+import { sessionBlobPrefix } from '../sessions/erase.ts';
+import { applyPresenceSamples } from '../sessions/presence.ts';
+import { enrollmentOf } from '../sessions/service.ts';
+import { mutateOwnSession } from '../sessions/widget-routes.ts';
 
+/** Where a session's face template and enrollment image live in the blob store. */
+export function faceBlobKeys(sessionId: string) {
+  const base = `${sessionBlobPrefix(sessionId)}face/`;
+  return { template: `${base}template.bin`, enrollmentImage: `${base}enrollment.img`, verification: (id: string) => `${base}verify-${id}.img` };
+}
+
+const FaceEnrollResponse = z
+  .object({
+    enrollment: z.object({ status: z.string(), source: z.string().nullable(), enrolledAt: z.string().nullable() }),
+    quality: z.record(z.string(), z.number()),
+  })
+  .meta({ id: 'FaceEnrollResponse' });
+
+const VerifyIdentityResponse = z
+  .object({
+    facesDetected: z.number().int(),
+    match: z.boolean().optional(),
+    similarity: z.number().optional(),
+    identityScore: z.number().optional(),
+    liveness: z.number().optional(),
+  })
+  .meta({ id: 'VerifyIdentityResponse' });
+
+/** Decodes `imageBase64` (with or without a `data:` prefix) within the byte cap. */
+export function decodeImage(text: string, maxBytes: number): Uint8Array {
+  const payload = text.startsWith('data:') ? text.slice(text.indexOf(',') + 1) : text;
+  if (payload.length > Math.ceil((maxBytes * 4) / 3) + 4) {
+    throw new ApiError(413, 'payload_too_large', `The image is larger than ${maxBytes} bytes.`);
+  }
+  const bytes = base64Decode(payload);
+  if (!bytes || bytes.length === 0) throw new ApiError(400, 'invalid_image', 'imageBase64 is not valid base64 image data.');
+  if (bytes.length > maxBytes) throw new ApiError(413, 'payload_too_large', `The image is larger than ${maxBytes} bytes.`);
+  return bytes;
+}
+
+function engineOf(deps: AppDeps): FaceEngine {
+  const engine = deps.faceEngine;
+  if (!engine) {
+    throw new ApiError(503, 'face_engine_unavailable', 'Face enrollment and verification are not available on this server.');
+  }
+  if (!engine.ready()) {
+    throw new ApiError(503, 'face_engine_loading', 'The face models are still loading; retry in a few seconds.', undefined, { 'Retry-After': '5' });
+  }
+  return engine;
+}
+
+/** `face-enroll` and `verify-identity` (seed), decided on the server through the FaceEngine port. */
 export function registerFaceRoutes(api: ApiRouter, deps: AppDeps): void {
-  void api;
-  void deps;
+  const token = requireSessionToken(deps);
+  // Base64 inflates by 4/3; allow the JSON envelope on top.
+  const bodyLimit = Math.ceil((deps.config.maxImageBytes * 4) / 3) + 64 * 1024;
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/widget/session/face-enroll',
+      tag: 'Widget',
+      summary: "Enroll the candidate's face",
+      description:
+        'A photo from the webcam or an upload. Refused unless it shows exactly one face, large and sharp enough. Re-enrollment is allowed until the assessment starts.',
+      auth: 'sessionToken',
+      body: FaceEnrollRequest,
+      responses: { 200: { description: 'Enrolled.', schema: FaceEnrollResponse } },
+      errors: ['no_face', 'multiple_faces', 'face_too_small', 'image_too_blurry', 'invalid_image', 'payload_too_large', 'enrollment_closed', 'face_engine_unavailable'],
+    },
+    token,
+    async (c) => {
+      const body = await readJson(c, FaceEnrollRequest, bodyLimit);
+      const image = decodeImage(body.imageBase64, deps.config.maxImageBytes);
+      if (c.get('session').status !== 'created') {
+        throw new ApiError(409, 'enrollment_closed', 'The face can only be enrolled before the assessment starts.');
+      }
+      const engine = engineOf(deps);
+      const result = await engine.enroll(image);
+      if (!result.ok) throw new ApiError(result.code === 'invalid_image' ? 400 : 422, result.code, result.message);
+      const sessionId = c.get('session').id;
+      const keys = faceBlobKeys(sessionId);
+      await deps.blobs.put(keys.template, result.template, 'application/octet-stream');
+      await deps.blobs.put(keys.enrollmentImage, image, 'application/octet-stream');
+      const row = await mutateOwnSession(deps, c, async (m) => {
+        if (m.row.status !== 'created') throw new ApiError(409, 'enrollment_closed', 'The face can only be enrolled before the assessment starts.');
+        m.row.enrollment_status = 'enrolled';
+        m.row.enrollment_source = body.source;
+        m.row.enrollment_reason = null;
+        m.row.enrolled_at = deps.clock.now();
+        m.recomputeScores();
+        return m.save();
+      });
+      return c.json({ enrollment: enrollmentOf(row), quality: result.quality });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/widget/session/verify-identity',
+      tag: 'Widget',
+      summary: 'Verify the face during the assessment',
+      description:
+        'A frame from the webcam. One face that does not match the enrolled one raises `identity_mismatch` (critical); two or more faces raise `multiple_faces`; no face counts as a presence sample with 0 faces.',
+      auth: 'sessionToken',
+      body: VerifyIdentityRequest,
+      responses: { 200: { description: 'The verdict.', schema: VerifyIdentityResponse } },
+      errors: ['invalid_image', 'payload_too_large', 'session_not_in_progress', 'face_engine_unavailable'],
+    },
+    token,
+    async (c) => {
+      const body = await readJson(c, VerifyIdentityRequest, bodyLimit);
+      const image = decodeImage(body.imageBase64, deps.config.maxImageBytes);
+      const session = c.get('session');
+      if (session.status !== 'in_progress') {
+        throw new ApiError(409, 'session_not_in_progress', 'Identity is verified only while the assessment is in progress.');
+      }
+      const engine = engineOf(deps);
+      const template = await deps.blobs.get(faceBlobKeys(session.id).template);
+      if (!template) throw new ApiError(409, 'enrollment_required', 'No enrolled face to compare with.');
+      const verdict = await engine.verify(image, template);
+      const now = deps.clock.now();
+      const kept = await mutateOwnSession(deps, c, async (m) => {
+        if (m.row.status !== 'in_progress') throw new ApiError(409, 'session_not_in_progress', 'The assessment is no longer in progress.');
+        let violationId: string | null = null;
+        if (verdict.facesDetected === 1 && verdict.identityScore !== undefined) {
+          m.addIdentityScore(verdict.identityScore);
+          if (verdict.match === false) {
+            const r = await m.recordViolation({ clientId: newId('verify'), type: 'identity_mismatch', source: 'server', occurredAt: now, details: { similarity: verdict.similarity ?? null } });
+            violationId = r.violation.id;
+          }
+        } else if (verdict.facesDetected >= 2) {
+          const r = await m.recordViolation({ clientId: newId('verify'), type: 'multiple_faces', source: 'server', occurredAt: now, details: { faces: verdict.facesDetected } });
+          violationId = r.violation.id;
+        } else if (verdict.facesDetected === 0) {
+          await applyPresenceSamples(m, [{ at: now, faces: 0 }]);
+        }
+        await m.save();
+        return violationId;
+      });
+      // Verification images are kept only as evidence for a violation.
+      if (kept) await deps.blobs.put(faceBlobKeys(session.id).verification(kept), image, 'application/octet-stream');
+      return c.json(verdict);
+    },
+  );
 }
