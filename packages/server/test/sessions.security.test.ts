@@ -9,7 +9,8 @@ describe('session security', () => {
   afterEach(async () => t.close());
 
   it('refuses missing and malformed credentials', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer' }, { authorization: 'Bearer a b' }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer' }, { authorization: 'Bearer a b' }];
+    for (const headers of variants) {
       const widget = await t.call('GET', '/api/widget/session', { headers });
       expect(widget.status, JSON.stringify(headers)).toBe(401);
       expect(widget.body.error.code).toBe('unauthorized');
