@@ -5,3 +5,4 @@ export * from './session.ts';
 export * from './integration.ts';
 export * from './events.ts';
 export * from './webhooks.ts';
+export * from './live-events.ts';

@@ -26,6 +26,8 @@ export interface AppConfig {
   tokenGraceMs: number;
   /** Server version reported by /api/health. */
   version: string;
+  /** Interval of the comment heartbeat on live event streams (keeps proxies from closing them). */
+  sseHeartbeatMs: number;
 }
 
 export interface WebhookNotifier {
@@ -62,4 +64,5 @@ export const DEFAULT_CONFIG: AppConfig = {
   startWindowMs: 24 * 60 * 60 * 1000,
   tokenGraceMs: 30 * 60 * 1000,
   version: '0.1.0',
+  sseHeartbeatMs: 15_000,
 };
