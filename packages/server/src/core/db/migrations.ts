@@ -143,6 +143,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('payload', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        // Attempts made before the current retry schedule began (reset by a manual redelivery).
+        .addColumn('retry_base', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('next_attempt_at', 'bigint')
         .addColumn('locked_until', 'bigint')
         .addColumn('last_status_code', 'integer')

@@ -121,6 +121,8 @@ export interface WebhookOutboxTable {
   payload: string; // JSON
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
+  /** Attempts made before the current retry schedule began: 0, or the count at the last manual redelivery. */
+  retry_base: Generated<number>;
   next_attempt_at: number | null;
   locked_until: number | null;
   last_status_code: number | null;

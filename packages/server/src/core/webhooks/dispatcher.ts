@@ -4,6 +4,8 @@ import { UrlNotAllowedError } from '../ports.ts';
 
 /** Largest part of a receiver's error body kept in the delivery log. */
 const MAX_ERROR_TEXT = 300;
+/** Time a lease outlives the request timeout, for recording the attempt. */
+const LEASE_MARGIN_MS = 5_000;
 
 export interface DispatchStats {
   attempted: number;
@@ -15,7 +17,8 @@ export interface DispatchStats {
  * Delivers webhook outbox rows: signs each with the integration's secret (Standard Webhooks), POSTs it,
  * records the attempt, and on failure schedules the next try from `webhookRetryScheduleMs`. A row is
  * leased (`locked_until`) while in flight, so a crashed process's deliveries are taken over once the
- * lease runs out, and two workers never send the same attempt.
+ * lease runs out, and two workers never send the same attempt. Order is kept within a batch of one
+ * integration; a failed event waiting for its retry does not hold back the events after it.
  */
 export class WebhookDispatcher {
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -70,7 +73,7 @@ export class WebhookDispatcher {
 
   /** Delivers every due row once (oldest first, in order within an integration). */
   async runOnce(): Promise<DispatchStats> {
-    const { db, clock, config } = this.deps;
+    const { db, clock } = this.deps;
     const stats: DispatchStats = { attempted: 0, delivered: 0, failed: 0 };
     const now = clock.now();
     const due = await db
@@ -84,42 +87,76 @@ export class WebhookDispatcher {
       .execute();
     if (due.length === 0) return stats;
 
-    // Lease the rows; a row another worker leased in the meantime is skipped.
-    const lease = now + config.webhookTimeoutMs + 5_000;
-    const leased: typeof due = [];
-    for (const row of due) {
-      const result = await db
-        .updateTable('webhook_outbox')
-        .set({ locked_until: lease })
-        .where('id', '=', row.id)
-        .where('status', '=', 'pending')
-        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 1) leased.push(row);
-    }
-
     // Integrations are served in parallel; each one's events go out one after another, in order.
     const byIntegration = new Map<string, string[]>();
-    for (const row of leased) {
+    for (const row of due) {
       const list = byIntegration.get(row.integration_id) ?? [];
       list.push(row.id);
       byIntegration.set(row.integration_id, list);
     }
-    await Promise.all(
-      [...byIntegration.values()].map(async (ids) => {
-        for (const id of ids) {
-          const ok = await this.deliver(id);
-          stats.attempted++;
-          if (ok) stats.delivered++;
-          else stats.failed++;
-        }
-      }),
-    );
+    await Promise.all([...byIntegration.values()].map((ids) => this.deliverInOrder(ids, stats)));
     return stats;
   }
 
+  /**
+   * Sends one integration's due rows one after another. The rows are leased up front, and before each
+   * attempt the leases of the rows still waiting are renewed: a lease taken once for the whole batch
+   * would run out while rows wait behind a slow receiver, and another worker would send them as well.
+   */
+  private async deliverInOrder(ids: string[], stats: DispatchStats): Promise<void> {
+    const { db } = this.deps;
+    let lease = this.newLease();
+    let queue: string[] = [];
+    for (const id of ids) if (await this.take(id, lease)) queue.push(id);
+    while (queue.length > 0) {
+      const held = lease;
+      lease = this.newLease();
+      const renewed = await db
+        .updateTable('webhook_outbox')
+        .set({ locked_until: lease })
+        .where('id', 'in', queue)
+        .where('status', '=', 'pending')
+        .where('locked_until', '=', held)
+        .executeTakeFirst();
+      if (Number(renewed.numUpdatedRows) !== queue.length) {
+        // Some lease ran out (a stalled process) and another worker took the row: it is theirs now.
+        const still = await db.selectFrom('webhook_outbox').select('id').where('id', 'in', queue).where('locked_until', '=', lease).execute();
+        const ours = new Set(still.map((row) => row.id));
+        queue = queue.filter((id) => ours.has(id));
+      }
+      const id = queue.shift();
+      if (id === undefined) break;
+      const ok = await this.deliver(id, lease);
+      stats.attempted++;
+      if (ok) stats.delivered++;
+      else stats.failed++;
+    }
+  }
+
+  /**
+   * A lease's expiry, which also serves as its holder's token: the random milliseconds keep two workers
+   * leasing at the same instant from holding the same value.
+   */
+  private newLease(): number {
+    return this.deps.clock.now() + this.deps.config.webhookTimeoutMs + LEASE_MARGIN_MS + Math.floor(Math.random() * 1000);
+  }
+
+  /** Leases a row that is due and not leased by anyone. Returns whether this worker now holds it. */
+  private async take(id: string, lease: number): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const result = await this.deps.db
+      .updateTable('webhook_outbox')
+      .set({ locked_until: lease })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** One attempt for one row. Returns whether the receiver acknowledged it (2xx). */
-  private async deliver(id: string): Promise<boolean> {
+  private async deliver(id: string, lease: number): Promise<boolean> {
     const { db, clock, config, secrets, outbound, logger } = this.deps;
     const row = await db
       .selectFrom('webhook_outbox')
@@ -128,7 +165,7 @@ export class WebhookDispatcher {
       .select(['integrations.webhook_url', 'integrations.webhook_secret_sealed'])
       .where('webhook_outbox.id', '=', id)
       .executeTakeFirst();
-    if (!row || row.status !== 'pending') return false;
+    if (!row || row.status !== 'pending' || Number(row.locked_until) !== lease) return false;
 
     const attempt = row.attempts + 1;
     const started = clock.now();
@@ -156,7 +193,7 @@ export class WebhookDispatcher {
         });
         statusCode = response.status;
         if (response.status < 200 || response.status >= 300) {
-          const text = await response.text().catch(() => '');
+          const text = await readSnippet(response, MAX_ERROR_TEXT);
           error = `HTTP ${response.status}${text ? `: ${text.slice(0, MAX_ERROR_TEXT)}` : ''}`;
         } else {
           await response.body?.cancel().catch(() => undefined);
@@ -168,8 +205,8 @@ export class WebhookDispatcher {
 
     const finished = clock.now();
     const ok = error === null;
-    const retries = config.webhookRetryScheduleMs;
-    const delay = retries[attempt - 1];
+    // The schedule restarts at a manual redelivery: `retry_base` is the attempt count at that moment.
+    const delay = config.webhookRetryScheduleMs[attempt - 1 - row.retry_base];
     const status = ok ? 'delivered' : delay === undefined ? 'failed' : 'pending';
     await db.transaction().execute(async (trx) => {
       await trx
@@ -189,11 +226,40 @@ export class WebhookDispatcher {
           delivered_at: ok ? finished : null,
         })
         .where('id', '=', row.id)
+        // Only while the lease is still ours: a worker that took the row over owns its state now.
+        .where('locked_until', '=', lease)
         .execute();
     });
     if (!ok) logger.warn('webhook attempt failed', { deliveryId: row.id, attempt, statusCode, error, final: status === 'failed' });
     return ok;
   }
+}
+
+/** The start of a response body, decoded, reading no more than needed (a receiver may send gigabytes). */
+async function readSnippet(response: Response, maxChars: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < maxChars * 4) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
+    }
+  } catch {
+    // A body cut off or timed out still leaves what arrived.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes).slice(0, maxChars).trim();
 }
 
 function describeFetchError(error: unknown): string {
