@@ -11,6 +11,7 @@ import { requireApiKey } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, errors } from '../errors.ts';
 import { readJson, readOptionalJson, validate, type ApiRouter, type IntegrationRow, type SessionRow } from '../http.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { transact } from '../tx.ts';
 import { eraseSession } from './erase.ts';
 import { createSession, expireIfOverdue, sessionDetail, toSessionState, toSessionSummary } from './service.ts';
@@ -29,22 +30,6 @@ export async function loadOwnSession(deps: AppDeps, integration: IntegrationRow,
     .executeTakeFirst();
   if (!row) throw errors.sessionNotFound();
   return expireIfOverdue(deps, integration, row);
-}
-
-function encodeCursor(createdAt: number, id: string): string {
-  return btoa(JSON.stringify([createdAt, id])).replace(/=+$/, '');
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const value = JSON.parse(atob(cursor)) as unknown;
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // fall through
-  }
-  throw new ApiError(400, 'invalid_cursor', 'The cursor is not valid: pass nextCursor from a previous page.');
 }
 
 /** LMS-side session endpoints (API key). */
@@ -99,7 +84,7 @@ export function registerSessionRoutes(api: ApiRouter, deps: AppDeps): void {
       if (query.externalAssessmentId) q = q.where('external_assessment_id', '=', query.externalAssessmentId);
       if (query.status) q = q.where('status', '=', query.status);
       if (query.cursor) {
-        const [createdAt, id] = decodeCursor(query.cursor);
+        const [createdAt, id] = decodeCursor(query.cursor, ['number', 'string']);
         q = q.where((eb) =>
           eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
         );
@@ -109,7 +94,7 @@ export function registerSessionRoutes(api: ApiRouter, deps: AppDeps): void {
       const last = page[page.length - 1];
       return c.json({
         sessions: page.map(toSessionSummary),
-        nextCursor: rows.length > query.limit && last ? encodeCursor(Number(last.created_at), last.id) : null,
+        nextCursor: rows.length > query.limit && last ? encodeCursor([Number(last.created_at), last.id]) : null,
       });
     },
   );
@@ -152,12 +137,7 @@ export function registerSessionRoutes(api: ApiRouter, deps: AppDeps): void {
       const updated = await transact(deps, async (tx) => {
         const mutation = await SessionMutation.load(deps, tx, integration, row.id);
         if (!mutation) throw errors.sessionNotFound();
-        if (mutation.row.status === 'stopped' && mutation.row.stop_reason === 'proctor') return mutation.row;
-        if (mutation.row.status !== 'in_progress') {
-          throw errors.invalidState('session_not_in_progress', `The session is ${mutation.row.status}; only a session in progress can be stopped.`);
-        }
-        await mutation.end('stopped', 'proctor', body.reason);
-        return mutation.save();
+        return mutation.stop('proctor', body.reason);
       });
       return c.json(toSessionState(updated));
     },

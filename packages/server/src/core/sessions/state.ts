@@ -9,6 +9,7 @@ import {
   type ViolationType,
 } from '@secureaccess/protocol';
 import { newId } from '../crypto.ts';
+import { errors, type ApiError } from '../errors.ts';
 import type { AppDeps } from '../deps.ts';
 import { iso, parseJsonColumn, type IntegrationRow, type SessionRow } from '../http.ts';
 import type { Tx } from '../tx.ts';
@@ -17,6 +18,16 @@ import type { Selectable } from 'kysely';
 import type { ViolationsTable } from '../db/schema.ts';
 
 export const TERMINAL_STATUSES: ReadonlySet<SessionRow['status']> = new Set(['completed', 'stopped', 'expired']);
+
+/** 409 `session_not_in_progress`, saying what state the session is in. */
+export function notInProgressError(row: SessionRow): ApiError {
+  return errors.invalidState(
+    'session_not_in_progress',
+    row.status === 'created'
+      ? 'The assessment has not started yet.'
+      : `The session is ${row.status}${row.stop_reason ? ` (${row.stop_reason})` : ''}; it no longer accepts events.`,
+  );
+}
 
 export function sessionConfig(row: SessionRow): SessionConfig {
   return parseJsonColumn(row.config, null as unknown as SessionConfig);
@@ -263,6 +274,17 @@ export class SessionMutation {
       });
     }
     this.publish('status', this.statusData());
+  }
+
+  /**
+   * Stops a running session for `reason`. Repeating the same stop answers the row unchanged; any other
+   * state is 409 `session_not_in_progress`.
+   */
+  async stop(reason: 'manual' | 'proctor', note?: string): Promise<SessionRow> {
+    if (this.row.status === 'stopped' && this.row.stop_reason === reason) return this.row;
+    if (this.row.status !== 'in_progress') throw notInProgressError(this.row);
+    await this.end('stopped', reason, note);
+    return this.save();
   }
 
   statusData() {

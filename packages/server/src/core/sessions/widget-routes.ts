@@ -15,11 +15,11 @@ import type { Context } from 'hono';
 import { requireSessionToken } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, errors } from '../errors.ts';
-import { readJson, readOptionalJson, type ApiRouter, type AppEnv, type SessionRow } from '../http.ts';
+import { readJson, readOptionalJson, type ApiRouter, type AppEnv } from '../http.ts';
 import { transact } from '../tx.ts';
 import { applyPresenceSamples } from './presence.ts';
 import { toSessionState, toWidgetSession } from './service.ts';
-import { severityCounts, SessionMutation } from './state.ts';
+import { notInProgressError, severityCounts, SessionMutation } from './state.ts';
 
 /** How far ahead of the server's clock a client timestamp may be before it is refused. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -36,15 +36,6 @@ export async function mutateOwnSession<T>(
     if (!mutation) throw errors.sessionNotFound();
     return work(mutation);
   });
-}
-
-function notInProgress(row: SessionRow): ApiError {
-  return errors.invalidState(
-    'session_not_in_progress',
-    row.status === 'created'
-      ? 'The assessment has not started yet.'
-      : `The session is ${row.status}${row.stop_reason ? ` (${row.stop_reason})` : ''}; it no longer accepts events.`,
-  );
 }
 
 /** Widget endpoints (session token) for the session lifecycle, violations, presence and score. */
@@ -109,7 +100,7 @@ export function registerWidgetSessionRoutes(api: ApiRouter, deps: AppDeps): void
     async (c) => {
       const row = await mutateOwnSession(deps, c, async (m) => {
         if (m.row.status === 'completed') return m.row;
-        if (m.row.status !== 'in_progress') throw notInProgress(m.row);
+        if (m.row.status !== 'in_progress') throw notInProgressError(m.row);
         await m.end('completed', null);
         return m.save();
       });
@@ -132,12 +123,7 @@ export function registerWidgetSessionRoutes(api: ApiRouter, deps: AppDeps): void
     token,
     async (c) => {
       const body = await readOptionalJson(c, StopSessionRequest, limit);
-      const row = await mutateOwnSession(deps, c, async (m) => {
-        if (m.row.status === 'stopped' && m.row.stop_reason === 'manual') return m.row;
-        if (m.row.status !== 'in_progress') throw notInProgress(m.row);
-        await m.end('stopped', 'manual', body.reason);
-        return m.save();
-      });
+      const row = await mutateOwnSession(deps, c, (m) => m.stop('manual', body.reason));
       return c.json(toSessionState(row));
     },
   );
@@ -175,7 +161,7 @@ export function registerWidgetSessionRoutes(api: ApiRouter, deps: AppDeps): void
       const result = await mutateOwnSession(deps, c, async (m) => {
         const existing = await m.findViolation(body.id);
         if (existing) return { ...existing, row: m.row, autoStopped: false, scores: m.scores };
-        if (m.row.status !== 'in_progress') throw notInProgress(m.row);
+        if (m.row.status !== 'in_progress') throw notInProgressError(m.row);
         const recorded = await m.recordViolation({
           clientId: body.id,
           type,
@@ -222,7 +208,7 @@ export function registerWidgetSessionRoutes(api: ApiRouter, deps: AppDeps): void
       const samples = body.samples.map((s) => ({ at: Date.parse(s.at), faces: s.faces }));
       if (samples.some((s) => s.at > horizon)) throw new ApiError(400, 'validation_failed', 'A sample is dated in the future.');
       const result = await mutateOwnSession(deps, c, async (m) => {
-        if (m.row.status !== 'in_progress') throw notInProgress(m.row);
+        if (m.row.status !== 'in_progress') throw notInProgressError(m.row);
         const applied = await applyPresenceSamples(m, samples);
         const row = await m.save();
         return { ...applied, row, autoStopped: m.autoStopped, scores: m.scores };

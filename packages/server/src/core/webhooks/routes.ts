@@ -7,6 +7,7 @@ import {
 import type { Selectable } from 'kysely';
 import { requireApiKey } from '../auth.ts';
 import type { WebhookOutboxTable } from '../db/schema.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { iso, validate, type ApiRouter } from '../http.ts';
@@ -17,20 +18,6 @@ type OutboxRow = Selectable<WebhookOutboxTable>;
 const DELIVERY_ID = /^evt_[A-Za-z0-9]{8,40}$/;
 
 const notFound = () => new ApiError(404, 'webhook_delivery_not_found', 'No such webhook delivery.');
-
-function encodeCursor(seq: number): string {
-  return btoa(JSON.stringify([seq])).replace(/=+$/, '');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const value = JSON.parse(atob(cursor)) as unknown;
-    if (Array.isArray(value) && Number.isSafeInteger(value[0])) return value[0] as number;
-  } catch {
-    // fall through
-  }
-  throw new ApiError(400, 'invalid_cursor', 'The cursor is not valid: pass nextCursor from a previous page.');
-}
 
 /** Outbox rows with their attempt logs, in the order given. */
 async function toDeliveries(deps: AppDeps, rows: OutboxRow[]): Promise<WebhookDelivery[]> {
@@ -108,13 +95,13 @@ export function registerWebhookRoutes(api: ApiRouter, deps: AppDeps): void {
       let q = deps.db.selectFrom('webhook_outbox').selectAll().where('integration_id', '=', c.get('integration').id);
       if (query.status) q = q.where('status', '=', query.status);
       if (query.sessionId) q = q.where('session_id', '=', query.sessionId);
-      if (query.cursor) q = q.where('seq', '<', decodeCursor(query.cursor));
+      if (query.cursor) q = q.where('seq', '<', decodeCursor(query.cursor, ['number'])[0]);
       const rows = await q.orderBy('seq', 'desc').limit(query.limit + 1).execute();
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return c.json({
         deliveries: await toDeliveries(deps, page),
-        nextCursor: rows.length > query.limit && last ? encodeCursor(Number(last.seq)) : null,
+        nextCursor: rows.length > query.limit && last ? encodeCursor([Number(last.seq)]) : null,
       });
     },
   );
