@@ -1,0 +1,258 @@
+/**
+ * `npm run bench:api`: throughput and latency of the hot widget endpoints against a bare Hono
+ * hello-world, in the same run on the same machine.
+ *
+ * Starts the real server (SQLite in a fresh temp directory) and the hello-world server as child
+ * processes; autocannon runs in this process. Each connection plays one candidate with its own
+ * started session (auto-stop off), as in a real exam where many candidates report at once.
+ *
+ * Env: BENCH_DURATION (s per run, default 10), BENCH_CONNECTIONS (50), BENCH_RATE (fixed rate,
+ * 2000 req/s), BENCH_WARMUP (s before each run, 2), BENCH_API_NODE_FLAGS (extra node flags for the
+ * API server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it).
+ */
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const FIXED_RATE = Number(process.env.BENCH_RATE ?? 2000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const TARGET_RATIO = 0.4;
+const TARGET_P99_MS = 20;
+const SAMPLES_PER_REQUEST = 4;
+const ROOT = resolve(import.meta.dirname, '..');
+
+const children: ChildProcess[] = [];
+const dataDir = mkdtempSync(join(os.tmpdir(), 'sa-bench-'));
+
+function cleanup(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+/** Asks the children to shut down and waits (a CPU profile is written on a clean exit). */
+async function stopChildren(): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => {
+            clearTimeout(force);
+            done();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Starts `script` under tsx and resolves once `readyPath` answers 200. */
+async function startChild(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  readyPath: string,
+  nodeFlags: string[] = [],
+): Promise<string> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 50) output.shift();
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      if ((await fetch(url + readyPath)).status === 200) return url;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not start:\n${output.join('')}`);
+}
+
+async function post(url: string, token: string | undefined, body?: unknown): Promise<any> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** One integration and `count` started sessions (enrolled directly in SQLite: no face engine yet). */
+async function startedSessions(api: string, count: number): Promise<string[]> {
+  const integration = await post(`${api}/api/integrations`, undefined, { name: 'Bench LMS' });
+  const sessions: { sessionId: string; sessionToken: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    sessions.push(
+      await post(`${api}/api/widget/sessions`, integration.apiKey, {
+        externalUserId: `bench-${i}`,
+        assessmentTitle: 'Benchmark',
+        config: { autoStop: false, maxDurationMinutes: 600 },
+      }),
+    );
+  }
+  const db = new Database(join(dataDir, 'secureaccess.db'));
+  db.pragma('busy_timeout = 5000');
+  const enroll = db.prepare(
+    "UPDATE sessions SET enrollment_status = 'enrolled', enrollment_source = 'upload', enrolled_at = ?, score_identity = 100, score_overall = 100 WHERE id = ?",
+  );
+  db.transaction(() => sessions.forEach((s) => enroll.run(Date.now(), s.sessionId)))();
+  db.close();
+  for (const s of sessions) await post(`${api}/api/widget/session/start`, s.sessionToken);
+  return sessions.map((s) => s.sessionToken);
+}
+
+type BodyFactory = () => string;
+
+/** Gives each autocannon connection its own session and its own request bodies. */
+function perSession(path: string, tokens: string[], makeFactory: (index: number) => BodyFactory): autocannon.Options['setupClient'] {
+  let next = 0;
+  return (client) => {
+    const index = next++ % tokens.length;
+    const body = makeFactory(index);
+    client.setRequests([
+      {
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[index]}` },
+        setupRequest: (request) => ({ ...request, body: body() }),
+      },
+    ]);
+  };
+}
+
+let violationSeq = 0;
+const runTag = Date.now().toString(36);
+const violationBody = (index: number): BodyFactory => () =>
+  JSON.stringify({ id: `b${runTag}-${index}-${++violationSeq}`, type: 'window_blur', occurredAt: new Date().toISOString() });
+
+/** Samples with strictly increasing timestamps per session, never ahead of the server's clock. */
+const presenceBody = (): BodyFactory => {
+  let last = 0;
+  return () => {
+    const base = Math.max(last + 1, Date.now() - 1000);
+    const samples = Array.from({ length: SAMPLES_PER_REQUEST }, (_, i) => ({ at: new Date(base + i).toISOString(), faces: 1 }));
+    last = base + SAMPLES_PER_REQUEST - 1;
+    return JSON.stringify({ samples });
+  };
+};
+
+interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function measure(name: string, options: autocannon.Options): Promise<Row> {
+  if (WARMUP > 0) await autocannon({ ...options, duration: WARMUP });
+  const result = await autocannon({ ...options, duration: DURATION });
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+function pad(text: string | number, width: number, left = false): string {
+  const s = String(text);
+  return left ? s.padEnd(width) : s.padStart(width);
+}
+
+async function main(): Promise<void> {
+  const cpus = os.cpus();
+  process.stdout.write(
+    `Machine: ${cpus.length} CPU(s), ${cpus[0]?.model ?? 'unknown'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}\n` +
+      `Runs: ${DURATION} s each (+${WARMUP} s warm-up), ${CONNECTIONS} connections, fixed rate ${FIXED_RATE} req/s\n`,
+  );
+  const load = os.loadavg()[0] ?? 0;
+  process.stdout.write(
+    `Load average (1 min) before the run: ${load.toFixed(2)}${load > 0.5 ? '  (WARNING: something else is using the CPU; figures will be low and noisy)' : ''}\n\n`,
+  );
+  const hello = await startChild('hello-world', 'bench/hello.ts', {}, '/');
+  const apiFlags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const api = await startChild('SecureAccess', 'packages/server/src/runtimes/node.ts', { SECUREACCESS_DATA_DIR: dataDir }, '/api/health', apiFlags);
+  const tokens = await startedSessions(api, CONNECTIONS);
+  const common = { connections: CONNECTIONS, method: 'POST' as const };
+
+  const rows: Row[] = [];
+  const helloRow = await measure('hello-world GET / (max)', { url: hello, connections: CONNECTIONS });
+  rows.push(helloRow);
+  rows.push(await measure('POST violation (max)', { ...common, url: api, setupClient: perSession('/api/widget/session/violation', tokens, violationBody) }));
+  rows.push(await measure(`POST presence x${SAMPLES_PER_REQUEST} (max)`, { ...common, url: api, setupClient: perSession('/api/widget/session/presence', tokens, presenceBody) }));
+  const rate = { overallRate: FIXED_RATE };
+  rows.push(await measure(`POST violation @${FIXED_RATE}/s`, { ...common, ...rate, url: api, setupClient: perSession('/api/widget/session/violation', tokens, violationBody) }));
+  rows.push(await measure(`POST presence @${FIXED_RATE}/s`, { ...common, ...rate, url: api, setupClient: perSession('/api/widget/session/presence', tokens, presenceBody) }));
+
+  const header = `${pad('run', 28, true)} ${pad('req/s', 9)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ${pad('non-2xx', 8)} ${pad('vs hello', 9)}`;
+  process.stdout.write(`${header}\n${'-'.repeat(header.length)}\n`);
+  for (const row of rows) {
+    const ratio = row === helloRow ? '' : `${((100 * row.rps) / helloRow.rps).toFixed(1)} %`;
+    process.stdout.write(
+      `${pad(row.name, 28, true)} ${pad(row.rps.toFixed(0), 9)} ${pad(row.p50, 7)} ${pad(row.p99, 7)} ${pad(row.errors, 7)} ${pad(row.non2xx, 8)} ${pad(ratio, 9)}\n`,
+    );
+  }
+
+  const [, violationMax, presenceMax, violationFixed, presenceFixed] = rows as [Row, Row, Row, Row, Row];
+  const verdicts: [string, boolean][] = [
+    [`violation max ≥ ${TARGET_RATIO * 100} % of hello-world`, violationMax.rps >= TARGET_RATIO * helloRow.rps],
+    [`presence max ≥ ${TARGET_RATIO * 100} % of hello-world`, presenceMax.rps >= TARGET_RATIO * helloRow.rps],
+    [`violation p99 ≤ ${TARGET_P99_MS} ms at ${FIXED_RATE} req/s`, violationFixed.p99 <= TARGET_P99_MS && violationFixed.rps >= 0.95 * FIXED_RATE],
+    [`presence p99 ≤ ${TARGET_P99_MS} ms at ${FIXED_RATE} req/s`, presenceFixed.p99 <= TARGET_P99_MS && presenceFixed.rps >= 0.95 * FIXED_RATE],
+    ['no errors, every answer 2xx', rows.every((r) => r.errors === 0 && r.non2xx === 0)],
+  ];
+  process.stdout.write('\nTargets\n');
+  for (const [label, ok] of verdicts) process.stdout.write(`  ${ok ? 'PASS' : 'FAIL'}  ${label}\n`);
+  process.exitCode = verdicts.every(([, ok]) => ok) ? 0 : 1;
+  await stopChildren();
+}
+
+main().then(
+  () => process.exit(),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
