@@ -50,12 +50,19 @@ export function isNonPublicAddress(address: string): boolean {
 export class NodeOutboundHttp implements OutboundHttp {
   private readonly agent: Agent;
 
-  constructor(private readonly allowPrivate: boolean) {
+  /**
+   * @param allowPrivate the operator's SECUREACCESS_ALLOW_PRIVATE_URLS switch.
+   * @param isRefusedAddress which addresses count as non-public (tests narrow it to exercise the guard).
+   */
+  constructor(
+    private readonly allowPrivate: boolean,
+    private readonly isRefusedAddress: (address: string) => boolean = isNonPublicAddress,
+  ) {
     const guardedLookup: LookupFunction = (hostname, options, callback) => {
       lookup(hostname, { ...options, all: true }, (error, addresses) => {
         if (error) return callback(error, '', 0);
         const list = addresses as { address: string; family: number }[];
-        const refused = !this.allowPrivate && list.find((a) => isNonPublicAddress(a.address));
+        const refused = !this.allowPrivate && list.find((a) => this.isRefusedAddress(a.address));
         if (refused) {
           return callback(new UrlNotAllowedError(`${hostname} resolves to a non-public address (${refused.address})`), '', 0);
         }
@@ -80,13 +87,13 @@ export class NodeOutboundHttp implements OutboundHttp {
     if (this.allowPrivate) return;
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host)) {
-      if (isNonPublicAddress(host)) throw new UrlNotAllowedError(`${host} is not a public address`);
+      if (this.isRefusedAddress(host)) throw new UrlNotAllowedError(`${host} is not a public address`);
       return;
     }
     const addresses = await new Promise<{ address: string }[]>((resolve, reject) =>
       lookup(host, { all: true }, (error, list) => (error ? reject(new UrlNotAllowedError(`${host} does not resolve`)) : resolve(list))),
     );
-    const refused = addresses.find((a) => isNonPublicAddress(a.address));
+    const refused = addresses.find((a) => this.isRefusedAddress(a.address));
     if (refused) throw new UrlNotAllowedError(`${host} resolves to a non-public address (${refused.address})`);
   }
 

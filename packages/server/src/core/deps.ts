@@ -18,6 +18,8 @@ export interface AppConfig {
   maxImageBytes: number;
   /** Delay before each webhook attempt after the first, in ms; its length is the number of retries. */
   webhookRetryScheduleMs: number[];
+  /** Time allowed to fetch a session's facePhotoUrl, redirects included. */
+  photoFetchTimeoutMs: number;
   /** Time allowed for one webhook request. */
   webhookTimeoutMs: number;
   /** How long a session token stays valid after creation when the session is not started. */
@@ -61,6 +63,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   // Standard Webhooks' suggested schedule: about 27 hours in all.
   webhookRetryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
   webhookTimeoutMs: 10_000,
+  photoFetchTimeoutMs: 10_000,
   startWindowMs: 24 * 60 * 60 * 1000,
   tokenGraceMs: 30 * 60 * 1000,
   version: '0.1.0',

@@ -81,7 +81,13 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what = 
 export async function readBodyBytes(c: Context, limitBytes: number): Promise<Uint8Array> {
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limitBytes) throw errors.payloadTooLarge(limitBytes);
-  const body = c.req.raw.body;
+  const bytes = await readLimited(c.req.raw.body, limitBytes);
+  if (!bytes) throw errors.payloadTooLarge(limitBytes);
+  return bytes;
+}
+
+/** Reads a stream to its end, or returns null as soon as it exceeds `limitBytes` (and cancels it). */
+export async function readLimited(body: ReadableStream<Uint8Array> | null, limitBytes: number): Promise<Uint8Array | null> {
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -92,7 +98,7 @@ export async function readBodyBytes(c: Context, limitBytes: number): Promise<Uin
     total += value.byteLength;
     if (total > limitBytes) {
       await reader.cancel().catch(() => undefined);
-      throw errors.payloadTooLarge(limitBytes);
+      return null;
     }
     chunks.push(value);
   }

@@ -5,17 +5,10 @@ import { base64Decode, newId } from '../crypto.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { readJson, type ApiRouter } from '../http.ts';
-import type { FaceEngine } from '../ports.ts';
-import { sessionBlobPrefix } from '../sessions/erase.ts';
+import { enrollSessionFace, faceBlobKeys, requireFaceEngine } from './service.ts';
 import { applyPresenceSamples } from '../sessions/presence.ts';
 import { enrollmentOf } from '../sessions/service.ts';
 import { mutateOwnSession } from '../sessions/widget-routes.ts';
-
-/** Where a session's face template and enrollment image live in the blob store. */
-export function faceBlobKeys(sessionId: string) {
-  const base = `${sessionBlobPrefix(sessionId)}face/`;
-  return { template: `${base}template.bin`, enrollmentImage: `${base}enrollment.img`, verification: (id: string) => `${base}verify-${id}.img` };
-}
 
 const FaceEnrollResponse = z
   .object({
@@ -46,17 +39,6 @@ export function decodeImage(text: string, maxBytes: number): Uint8Array {
   return bytes;
 }
 
-function engineOf(deps: AppDeps): FaceEngine {
-  const engine = deps.faceEngine;
-  if (!engine) {
-    throw new ApiError(503, 'face_engine_unavailable', 'Face enrollment and verification are not available on this server.');
-  }
-  if (!engine.ready()) {
-    throw new ApiError(503, 'face_engine_loading', 'The face models are still loading; retry in a few seconds.', undefined, { 'Retry-After': '5' });
-  }
-  return engine;
-}
-
 /** `face-enroll` and `verify-identity` (seed), decided on the server through the FaceEngine port. */
 export function registerFaceRoutes(api: ApiRouter, deps: AppDeps): void {
   const token = requireSessionToken(deps);
@@ -83,23 +65,8 @@ export function registerFaceRoutes(api: ApiRouter, deps: AppDeps): void {
       if (c.get('session').status !== 'created') {
         throw new ApiError(409, 'enrollment_closed', 'The face can only be enrolled before the assessment starts.');
       }
-      const engine = engineOf(deps);
-      const result = await engine.enroll(image);
-      if (!result.ok) throw new ApiError(result.code === 'invalid_image' ? 400 : 422, result.code, result.message);
-      const sessionId = c.get('session').id;
-      const keys = faceBlobKeys(sessionId);
-      await deps.blobs.put(keys.template, result.template, 'application/octet-stream');
-      await deps.blobs.put(keys.enrollmentImage, image, 'application/octet-stream');
-      const row = await mutateOwnSession(deps, c, async (m) => {
-        if (m.row.status !== 'created') throw new ApiError(409, 'enrollment_closed', 'The face can only be enrolled before the assessment starts.');
-        m.row.enrollment_status = 'enrolled';
-        m.row.enrollment_source = body.source;
-        m.row.enrollment_reason = null;
-        m.row.enrolled_at = deps.clock.now();
-        m.recomputeScores();
-        return m.save();
-      });
-      return c.json({ enrollment: enrollmentOf(row), quality: result.quality });
+      const { row, quality } = await enrollSessionFace(deps, c.get('integrationRef'), c.get('session').id, image, body.source);
+      return c.json({ enrollment: enrollmentOf(row), quality });
     },
   );
 
@@ -124,7 +91,7 @@ export function registerFaceRoutes(api: ApiRouter, deps: AppDeps): void {
       if (session.status !== 'in_progress') {
         throw new ApiError(409, 'session_not_in_progress', 'Identity is verified only while the assessment is in progress.');
       }
-      const engine = engineOf(deps);
+      const engine = requireFaceEngine(deps);
       const template = await deps.blobs.get(faceBlobKeys(session.id).template);
       if (!template) throw new ApiError(409, 'enrollment_required', 'No enrolled face to compare with.');
       const verdict = await engine.verify(image, template);

@@ -13,6 +13,7 @@ import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { iso, parseJsonColumn, type IntegrationRef, type IntegrationRow, type SessionRow } from '../http.ts';
 import { transact } from '../tx.ts';
+import { enrollFromPhotoUrl } from '../face/service.ts';
 import {
   scoresFromState,
   sessionConfig,
@@ -146,6 +147,10 @@ export async function createSession(
     }
     throw error;
   }
+  if (body.facePhotoUrl) {
+    response.enrollment = await enrollFromPhotoUrl(deps, integration, sessionId, body.facePhotoUrl);
+    // A replay of this request reports the state then current, not this first outcome.
+  }
   return { status: 201, response };
 }
 
@@ -172,12 +177,15 @@ async function findIdempotentReply(
   const response = JSON.parse(await deps.secrets.open(found.response_sealed)) as CreateSessionResponse;
   const session = await deps.db
     .selectFrom('sessions')
-    .select(['status', 'enrollment_status'])
+    .select(['status', 'enrollment_status', 'enrollment_reason'])
     .where('id', '=', found.session_id)
     .executeTakeFirst();
   if (session) {
     response.status = session.status;
-    response.enrollment = { status: session.enrollment_status };
+    response.enrollment = {
+      status: session.enrollment_status,
+      ...(session.enrollment_reason ? { reason: session.enrollment_reason } : {}),
+    };
   }
   return response;
 }
