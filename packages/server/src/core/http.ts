@@ -81,6 +81,13 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what = 
 export async function readBodyBytes(c: Context, limitBytes: number): Promise<Uint8Array> {
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limitBytes) throw errors.payloadTooLarge(limitBytes);
+  if (Number.isFinite(declared)) {
+    // Known length within the limit: one read, without pumping a stream chunk by chunk (much cheaper
+    // on Node, where the body is not natively a web stream).
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength > limitBytes) throw errors.payloadTooLarge(limitBytes);
+    return bytes;
+  }
   const bytes = await readLimited(c.req.raw.body, limitBytes);
   if (!bytes) throw errors.payloadTooLarge(limitBytes);
   return bytes;

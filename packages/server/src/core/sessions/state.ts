@@ -100,6 +100,7 @@ export class SessionMutation {
   readonly row: SessionRow;
   readonly config: SessionConfig;
   private readonly scoreBefore: AuthScores;
+  private readonly original: SessionRow;
   autoStopped = false;
   private forceScorePoint = false;
 
@@ -109,6 +110,7 @@ export class SessionMutation {
     readonly integration: Pick<IntegrationRow, 'id' | 'webhook_url'>,
     row: SessionRow,
   ) {
+    this.original = row;
     this.row = { ...row };
     this.config = sessionConfig(row);
     this.scoreBefore = storedScores(row);
@@ -175,9 +177,6 @@ export class SessionMutation {
    * stops the session at once when its severity reaches the auto-stop threshold.
    */
   async recordViolation(input: NewViolation): Promise<RecordedViolation> {
-    const existing = await this.findViolation(input.clientId);
-    if (existing) return existing;
-
     const rule = VIOLATION_CATALOGUE[input.type];
     const row: Selectable<ViolationsTable> = {
       id: newId('vio'),
@@ -192,7 +191,17 @@ export class SessionMutation {
       duration_ms: input.durationMs ?? null,
       details: input.details ? JSON.stringify(input.details) : null,
     };
-    await this.tx.db.insertInto('violations').values(row).execute();
+    // The (session, client id) unique key decides: a retried id inserts nothing and gets the first row.
+    const inserted = await this.tx.db
+      .insertInto('violations')
+      .values(row)
+      .onConflict((oc) => oc.columns(['session_id', 'client_id']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      const existing = await this.findViolation(input.clientId);
+      if (existing) return existing;
+      throw new Error(`violation ${input.clientId} neither inserted nor found`);
+    }
     const violation = violationFromRow(row);
 
     const severity = rule.severity;
@@ -296,10 +305,16 @@ export class SessionMutation {
     };
   }
 
-  /** Writes the row back, and a score point when the score changed. */
+  /** Writes the changed columns back, and a score point when the score changed. */
   async save(): Promise<SessionRow> {
-    const { id, ...rest } = this.row;
-    await this.tx.db.updateTable('sessions').set(rest).where('id', '=', id).execute();
+    const id = this.row.id;
+    const changed: Partial<SessionRow> = {};
+    for (const key of Object.keys(this.row) as (keyof SessionRow)[]) {
+      if (this.row[key] !== this.original[key]) (changed as Record<string, unknown>)[key] = this.row[key];
+    }
+    if (Object.keys(changed).length > 0) {
+      await this.tx.db.updateTable('sessions').set(changed).where('id', '=', id).execute();
+    }
     const scores = this.scores;
     const before = this.scoreBefore;
     if (
