@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { ApiRouter, type AppEnv, type RouteDoc } from './http.ts';
@@ -15,6 +16,14 @@ import { registerFaceRoutes } from './face/routes.ts';
 const WIDGET_PATH = /^\/api\/widget\/session(\/|$)/;
 const CORS_HEADERS = 'Authorization, Content-Type, Idempotency-Key, Last-Event-ID';
 const CORS_METHODS = 'GET, POST, OPTIONS';
+
+const HealthResponse = z
+  .object({
+    status: z.literal('ok'),
+    version: z.string(),
+    faceEngine: z.enum(['ready', 'loading', 'unavailable']),
+  })
+  .meta({ id: 'HealthResponse' });
 
 export interface App {
   app: Hono<AppEnv>;
@@ -53,12 +62,22 @@ export function createApp(deps: AppDeps): App {
     c.res.headers.append('Vary', 'Origin');
   });
 
-  app.get('/api/health', (c) =>
-    c.json({
-      status: 'ok',
-      version: deps.config.version,
-      faceEngine: deps.faceEngine ? (deps.faceEngine.ready() ? 'ready' : 'loading') : 'unavailable',
-    }),
+  api.route(
+    {
+      method: 'get',
+      path: '/api/health',
+      tag: 'Operations',
+      summary: 'Health and readiness',
+      description: '`status` is `ok` while the server answers; `faceEngine` is `ready`, `loading` or `unavailable`.',
+      auth: 'none',
+      responses: { 200: { description: 'The server is up.', schema: HealthResponse } },
+    },
+    async (c) =>
+      c.json({
+        status: 'ok' as const,
+        version: deps.config.version,
+        faceEngine: deps.faceEngine ? (deps.faceEngine.ready() ? 'ready' : 'loading') : 'unavailable',
+      }),
   );
 
   registerIntegrationRoutes(api, deps);
