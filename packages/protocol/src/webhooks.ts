@@ -22,30 +22,25 @@ const WebhookBase = z.object({
   authScore: z.number(),
 });
 
+/** What every end-of-session event reports: the final score and the violation counts. */
+const Outcome = WebhookBase.extend({ scores: AuthScoresSchema, violationCounts: SeverityCountsSchema });
+
 export const SessionStartedEvent = WebhookBase.extend({ type: z.literal('session.started') });
-export const SessionCompletedEvent = WebhookBase.extend({
-  type: z.literal('session.completed'),
-  scores: AuthScoresSchema,
-  violationCounts: SeverityCountsSchema,
-});
-export const SessionStoppedEvent = WebhookBase.extend({
+export const SessionCompletedEvent = Outcome.extend({ type: z.literal('session.completed') });
+export const SessionStoppedEvent = Outcome.extend({
   type: z.literal('session.stopped'),
-  stopReason: z.string().meta({ description: '`manual`, `manual:<reason>`, `auto:<severity>`, `proctor` or `expired`.' }),
+  stopReason: z.string().meta({ description: '`manual` (the widget), `proctor` (API key), `auto:<severity>` (threshold reached), `erased` or `expired`.' }),
   status: z.enum(['stopped', 'expired']),
-  scores: AuthScoresSchema,
-  violationCounts: SeverityCountsSchema,
 });
 export const ViolationDetectedEvent = WebhookBase.extend({
   type: z.literal('violation.detected'),
   violation: Violation,
   violationCounts: SeverityCountsSchema,
 });
-export const ScoreSubmittedEvent = WebhookBase.extend({
+export const ScoreSubmittedEvent = Outcome.extend({
   type: z.literal('score.submitted'),
   final: z.literal(true).meta({ description: 'Sent once per session, with the final score, when it ends.' }),
   status: z.enum(['completed', 'stopped', 'expired']),
-  scores: AuthScoresSchema,
-  violationCounts: SeverityCountsSchema,
 });
 
 export const WebhookPayload = z
