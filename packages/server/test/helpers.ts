@@ -6,7 +6,7 @@ import { createApp } from '../src/core/app.ts';
 import { randomBytes } from '../src/core/crypto.ts';
 import type { AppConfig } from '../src/core/deps.ts';
 import type { AppEnv } from '../src/core/http.ts';
-import type { Logger } from '../src/core/ports.ts';
+import type { FaceEngine, Logger } from '../src/core/ports.ts';
 import { createNodeDeps, type NodeRuntimeDeps } from '../src/runtimes/node-deps.ts';
 
 /** A clock the test moves by hand. */
@@ -48,7 +48,9 @@ export interface TestApp {
  * The real app on the real SQLite adapter (in memory) and a temp blob directory, driven in-process
  * with `app.request()`. Private URLs are allowed so tests can use local receivers.
  */
-export async function makeTestApp(options: { config?: Partial<AppConfig>; allowPrivateUrls?: boolean; clock?: TestClock } = {}): Promise<TestApp> {
+export async function makeTestApp(
+  options: { config?: Partial<AppConfig>; allowPrivateUrls?: boolean; clock?: TestClock; faceEngine?: FaceEngine } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sa-test-'));
   const clock = options.clock ?? new TestClock();
   const logger = new MemoryLogger();
@@ -60,6 +62,7 @@ export async function makeTestApp(options: { config?: Partial<AppConfig>; allowP
     clock,
     logger,
     config: options.config,
+    faceEngine: options.faceEngine ?? null,
   });
   const { app } = createApp(deps);
   return {

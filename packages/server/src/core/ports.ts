@@ -30,13 +30,33 @@ export interface FaceVerifyResult {
 }
 
 /**
+ * The engine could not judge the image for a reason that is not the image's content: `busy` (queue
+ * full), `unavailable` (the engine failed or is closed), or `invalid_image` (not a decodable image).
+ */
+export class FaceEngineFailure extends Error {
+  constructor(
+    readonly code: 'busy' | 'unavailable' | 'invalid_image',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FaceEngineFailure';
+  }
+}
+
+/**
  * Face enrollment and verification on the server. The real engine lives in adapters (issue #3); when
  * none is configured the API answers 503 `face_engine_unavailable` rather than pretending.
  */
 export interface FaceEngine {
   /** Whether the models are loaded and requests can be served. */
   ready(): boolean;
+  /** Quality-gated enrollment. Throws FaceEngineFailure ('busy', 'unavailable') when it cannot judge. */
   enroll(image: Uint8Array): Promise<FaceEnrollResult>;
+  /**
+   * Counts faces and, with exactly one judgeable face, compares it with the template. No `match` when
+   * the face is too small or blurred to judge, or the template is of another model version.
+   * Throws FaceEngineFailure ('busy', 'unavailable', 'invalid_image').
+   */
   verify(image: Uint8Array, template: Uint8Array): Promise<FaceVerifyResult>;
 }
 

@@ -104,9 +104,17 @@ function intFromEnv(name: string, fallback: number): number {
 }
 
 /** Reads the operator's settings from the environment (documented in the README). */
-export function configFromEnv(): Partial<AppConfig> & { allowPrivateUrls: boolean } {
+export function configFromEnv(): Partial<AppConfig> & {
+  allowPrivateUrls: boolean;
+  faceEngine: { enabled: boolean; workers: number | undefined };
+} {
   const schedule = process.env.SECUREACCESS_WEBHOOK_RETRY_SCHEDULE_MS;
+  const engine = process.env.SECUREACCESS_FACE_ENGINE ?? 'on';
+  if (engine !== 'on' && engine !== 'off') throw new Error(`SECUREACCESS_FACE_ENGINE must be "on" or "off", got ${JSON.stringify(engine)}.`);
+  const workers = process.env.SECUREACCESS_FACE_WORKERS ? intFromEnv('SECUREACCESS_FACE_WORKERS', 1) : undefined;
+  if (workers !== undefined && (workers < 1 || !Number.isInteger(workers))) throw new Error('SECUREACCESS_FACE_WORKERS must be a whole number ≥ 1.');
   return {
+    faceEngine: { enabled: engine === 'on', workers },
     adminToken: process.env.SECUREACCESS_ADMIN_TOKEN || undefined,
     allowPrivateUrls: process.env.SECUREACCESS_ALLOW_PRIVATE_URLS === 'true',
     maxDocumentBytes: intFromEnv('SECUREACCESS_MAX_DOCUMENT_BYTES', DEFAULT_CONFIG.maxDocumentBytes),

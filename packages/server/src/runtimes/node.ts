@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { createApp } from '../core/app.ts';
 import { expireOverdueSessions } from '../core/sessions/service.ts';
 import { purgeExpiredPersonalData } from '../core/sessions/erase.ts';
+import { WorkerFaceEngine } from '../adapters/face-engine.ts';
 import { configFromEnv, createNodeDeps, type NodeRuntimeDeps } from './node-deps.ts';
 
 export interface RunningServer {
@@ -17,9 +18,27 @@ export interface RunningServer {
  * The embedded default runtime: one Node process, SQLite + local disk. Starts the HTTP server, the
  * webhook dispatcher and the periodic sweeps (session expiry every 15 s, retention hourly).
  */
-export async function startNodeServer(options: { port: number; host?: string; dataDir: string }): Promise<RunningServer> {
-  const { allowPrivateUrls, ...config } = configFromEnv();
-  const deps = await createNodeDeps({ dataDir: options.dataDir, allowPrivateUrls, config });
+export async function startNodeServer(options: {
+  port: number;
+  host?: string;
+  dataDir: string;
+  /** Called as the face models load (the API answers 503 face_engine_loading until then). */
+  onFaceEngine?: (event: { state: 'loading' } | { state: 'ready'; ms: number } | { state: 'failed'; error: string } | { state: 'disabled' }) => void;
+}): Promise<RunningServer> {
+  const { allowPrivateUrls, faceEngine: faceEngineSettings, ...config } = configFromEnv();
+  const faceEngine = faceEngineSettings.enabled ? await WorkerFaceEngine.start({ workers: faceEngineSettings.workers }) : null;
+  const report = options.onFaceEngine ?? (() => undefined);
+  if (faceEngine) {
+    const started = Date.now();
+    report({ state: 'loading' });
+    faceEngine.whenReady().then(
+      () => report({ state: 'ready', ms: Date.now() - started }),
+      (error: unknown) => report({ state: 'failed', error: error instanceof Error ? error.message : String(error) }),
+    );
+  } else {
+    report({ state: 'disabled' });
+  }
+  const deps = await createNodeDeps({ dataDir: options.dataDir, allowPrivateUrls, config, faceEngine });
   const { app } = createApp(deps);
   deps.dispatcher.start();
 
@@ -50,6 +69,7 @@ export async function startNodeServer(options: { port: number; host?: string; da
       clearInterval(retention);
       await new Promise<void>((done) => server.close(() => done()));
       await deps.close();
+      await faceEngine?.close();
     },
   };
 }
@@ -57,7 +77,17 @@ export async function startNodeServer(options: { port: number; host?: string; da
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8787);
   const dataDir = resolve(process.env.SECUREACCESS_DATA_DIR ?? './data');
-  const running = await startNodeServer({ port, host: process.env.HOST, dataDir });
+  const running = await startNodeServer({
+    port,
+    host: process.env.HOST,
+    dataDir,
+    onFaceEngine(event) {
+      if (event.state === 'loading') process.stdout.write('Loading face models in worker threads…\n');
+      else if (event.state === 'ready') process.stdout.write(`Face models ready (${(event.ms / 1000).toFixed(1)} s).\n`);
+      else if (event.state === 'failed') process.stdout.write(`Face models failed to load: ${event.error}\nFace enrollment and verification answer 503 until restart.\n`);
+      else process.stdout.write('Face engine disabled (SECUREACCESS_FACE_ENGINE=off): face endpoints answer 503.\n');
+    },
+  });
   process.stdout.write(
     [
       `SecureAccess is running on ${running.url}`,

@@ -5,7 +5,7 @@ import { base64Decode, newId } from '../crypto.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { readJson, type ApiRouter } from '../http.ts';
-import { enrollSessionFace, faceBlobKeys, requireFaceEngine } from './service.ts';
+import { callFaceEngine, enrollSessionFace, faceBlobKeys, requireFaceEngine } from './service.ts';
 import { applyPresenceSamples } from '../sessions/presence.ts';
 import { enrollmentOf } from '../sessions/service.ts';
 import { mutateOwnSession } from '../sessions/widget-routes.ts';
@@ -56,7 +56,7 @@ export function registerFaceRoutes(api: ApiRouter, deps: AppDeps): void {
       auth: 'sessionToken',
       body: FaceEnrollRequest,
       responses: { 200: { description: 'Enrolled.', schema: FaceEnrollResponse } },
-      errors: ['no_face', 'multiple_faces', 'face_too_small', 'image_too_blurry', 'invalid_image', 'payload_too_large', 'enrollment_closed', 'face_engine_unavailable'],
+      errors: ['no_face', 'multiple_faces', 'face_too_small', 'image_too_blurry', 'invalid_image', 'payload_too_large', 'enrollment_closed', 'face_engine_unavailable', 'face_engine_loading', 'face_engine_busy'],
     },
     token,
     async (c) => {
@@ -81,7 +81,7 @@ export function registerFaceRoutes(api: ApiRouter, deps: AppDeps): void {
       auth: 'sessionToken',
       body: VerifyIdentityRequest,
       responses: { 200: { description: 'The verdict.', schema: VerifyIdentityResponse } },
-      errors: ['invalid_image', 'payload_too_large', 'session_not_in_progress', 'face_engine_unavailable'],
+      errors: ['invalid_image', 'payload_too_large', 'session_not_in_progress', 'enrollment_required', 'face_engine_unavailable', 'face_engine_loading', 'face_engine_busy'],
     },
     token,
     async (c) => {
@@ -94,7 +94,7 @@ export function registerFaceRoutes(api: ApiRouter, deps: AppDeps): void {
       const engine = requireFaceEngine(deps);
       const template = await deps.blobs.get(faceBlobKeys(session.id).template);
       if (!template) throw new ApiError(409, 'enrollment_required', 'No enrolled face to compare with.');
-      const verdict = await engine.verify(image, template);
+      const verdict = await callFaceEngine(() => engine.verify(image, template));
       const now = deps.clock.now();
       const kept = await mutateOwnSession(deps, c, async (m) => {
         if (m.row.status !== 'in_progress') throw new ApiError(409, 'session_not_in_progress', 'The assessment is no longer in progress.');

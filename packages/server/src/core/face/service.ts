@@ -2,8 +2,7 @@ import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { readLimited } from '../http.ts';
 import type { IntegrationRef, SessionRow } from '../http.ts';
-import type { FaceEngine } from '../ports.ts';
-import { UrlNotAllowedError } from '../ports.ts';
+import { FaceEngineFailure, UrlNotAllowedError, type FaceEngine, type FaceEnrollResult, type FaceVerifyResult } from '../ports.ts';
 import { sessionBlobPrefix } from '../sessions/erase.ts';
 import { SessionMutation } from '../sessions/state.ts';
 import { transact } from '../tx.ts';
@@ -30,6 +29,20 @@ export function requireFaceEngine(deps: AppDeps): FaceEngine {
   return engine;
 }
 
+/** Runs an engine call, turning its failures into HTTP answers (400 invalid_image, 503 busy/unavailable). */
+export async function callFaceEngine<T extends FaceEnrollResult | FaceVerifyResult>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof FaceEngineFailure)) throw error;
+    if (error.code === 'invalid_image') throw new ApiError(400, 'invalid_image', `The image could not be read: ${error.message}`);
+    if (error.code === 'busy') {
+      throw new ApiError(503, 'face_engine_busy', 'Face analysis is busy; retry in a moment.', undefined, { 'Retry-After': '2' });
+    }
+    throw new ApiError(503, 'face_engine_unavailable', 'Face analysis failed on the server; retry in a moment.', undefined, { 'Retry-After': '5' });
+  }
+}
+
 function enrollmentClosed(): ApiError {
   return new ApiError(409, 'enrollment_closed', 'The face can only be enrolled before the assessment starts.');
 }
@@ -47,7 +60,7 @@ export async function enrollSessionFace(
   source: 'webcam' | 'upload' | 'url',
 ): Promise<{ row: SessionRow; quality: Record<string, number> }> {
   const engine = requireFaceEngine(deps);
-  const result = await engine.enroll(image);
+  const result = await callFaceEngine(() => engine.enroll(image));
   if (!result.ok) throw new ApiError(result.code === 'invalid_image' ? 400 : 422, result.code, result.message);
   const keys = faceBlobKeys(sessionId);
   await deps.blobs.put(keys.template, result.template, 'application/octet-stream');
