@@ -12,11 +12,8 @@
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { benchDataDir, machineHeader, post, startChild, stopChildren } from './lib.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -25,95 +22,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const TARGET_RATIO = 0.4;
 const TARGET_P99_MS = 20;
 const SAMPLES_PER_REQUEST = 4;
-const ROOT = resolve(import.meta.dirname, '..');
 
-const children: ChildProcess[] = [];
-const dataDir = mkdtempSync(join(os.tmpdir(), 'sa-bench-'));
-
-function cleanup(): void {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-
-/** Asks the children to shut down and waits (a CPU profile is written on a clean exit). */
-async function stopChildren(): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            done();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** Starts `script` under tsx and resolves once `readyPath` answers 200. */
-async function startChild(
-  name: string,
-  script: string,
-  env: Record<string, string>,
-  readyPath: string,
-  nodeFlags: string[] = [],
-): Promise<string> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(chunk.toString());
-    if (output.length > 50) output.shift();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      if ((await fetch(url + readyPath)).status === 200) return url;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} did not start:\n${output.join('')}`);
-}
-
-async function post(url: string, token: string | undefined, body?: unknown): Promise<any> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const dataDir = benchDataDir();
 
 /** One integration and `count` started sessions (enrolled directly in SQLite: no face engine yet). */
 async function startedSessions(api: string, count: number): Promise<string[]> {
@@ -202,18 +112,10 @@ function pad(text: string | number, width: number, left = false): string {
 }
 
 async function main(): Promise<void> {
-  const cpus = os.cpus();
-  process.stdout.write(
-    `Machine: ${cpus.length} CPU(s), ${cpus[0]?.model ?? 'unknown'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}\n` +
-      `Runs: ${DURATION} s each (+${WARMUP} s warm-up), ${CONNECTIONS} connections, fixed rate ${FIXED_RATE} req/s\n`,
-  );
-  const load = os.loadavg()[0] ?? 0;
-  process.stdout.write(
-    `Load average (1 min) before the run: ${load.toFixed(2)}${load > 0.5 ? '  (WARNING: something else is using the CPU; figures will be low and noisy)' : ''}\n\n`,
-  );
+  process.stdout.write(machineHeader(`Runs: ${DURATION} s each (+${WARMUP} s warm-up), ${CONNECTIONS} connections, fixed rate ${FIXED_RATE} req/s`));
   const hello = await startChild('hello-world', 'bench/hello.ts', {}, '/');
   const apiFlags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const api = await startChild('SecureAccess', 'packages/server/src/runtimes/node.ts', { SECUREACCESS_DATA_DIR: dataDir }, '/api/health', apiFlags);
+  const api = await startChild('SecureAccess', 'packages/server/src/runtimes/node.ts', { SECUREACCESS_DATA_DIR: dataDir, SECUREACCESS_FACE_ENGINE: 'off' }, '/api/health', apiFlags);
   const tokens = await startedSessions(api, CONNECTIONS);
   const common = { connections: CONNECTIONS, method: 'POST' as const };
 
