@@ -87,7 +87,7 @@ export function extractChip(img: RgbImage, t: Similarity, size = CHIP_SIZE): Flo
   const det = t.a * t.a + t.b * t.b;
   const k = Math.max(1, Math.min(8, Math.ceil(1 / Math.sqrt(det))));
   const out = new Float32Array(size * size * 3);
-  const px = (x: number, y: number, c: number) => data[(Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))) * 3 + c]!;
+  const kk = k * k;
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       let r = 0, g = 0, bl = 0;
@@ -99,12 +99,16 @@ export function extractChip(img: RgbImage, t: Similarity, size = CHIP_SIZE): Flo
           const y = (-t.b * du + t.a * dv) / det;
           const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
           const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-          r += w00 * px(x0, y0, 0) + w10 * px(x0 + 1, y0, 0) + w01 * px(x0, y0 + 1, 0) + w11 * px(x0 + 1, y0 + 1, 0);
-          g += w00 * px(x0, y0, 1) + w10 * px(x0 + 1, y0, 1) + w01 * px(x0, y0 + 1, 1) + w11 * px(x0 + 1, y0 + 1, 1);
-          bl += w00 * px(x0, y0, 2) + w10 * px(x0 + 1, y0, 2) + w01 * px(x0, y0 + 1, 2) + w11 * px(x0 + 1, y0 + 1, 2);
+          // Pixel offsets of the four neighbours, clamped to the image (edge pixels repeat).
+          const xa = Math.min(w - 1, Math.max(0, x0)) * 3, xb = Math.min(w - 1, Math.max(0, x0 + 1)) * 3;
+          const ya = Math.min(h - 1, Math.max(0, y0)) * w * 3, yb = Math.min(h - 1, Math.max(0, y0 + 1)) * w * 3;
+          const p00 = ya + xa, p10 = ya + xb, p01 = yb + xa, p11 = yb + xb;
+          r += w00 * data[p00]! + w10 * data[p10]! + w01 * data[p01]! + w11 * data[p11]!;
+          g += w00 * data[p00 + 1]! + w10 * data[p10 + 1]! + w01 * data[p01 + 1]! + w11 * data[p11 + 1]!;
+          bl += w00 * data[p00 + 2]! + w10 * data[p10 + 2]! + w01 * data[p01 + 2]! + w11 * data[p11 + 2]!;
         }
       }
-      const o = (v * size + u) * 3, kk = k * k;
+      const o = (v * size + u) * 3;
       out[o] = r / kk;
       out[o + 1] = g / kk;
       out[o + 2] = bl / kk;

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { DETECTOR_STRATEGIES, type DetectorStrategy } from './detect.ts';
 import { FaceEngineError, WorkerPool } from './pool.ts';
 import { decodeTemplate, descriptorDistance, encodeTemplate, judgeDistance } from './template.ts';
 import type { FaceEngine, FaceEnrollResult, FaceVerifyResult, ImageAnalysis } from './types.ts';
@@ -18,6 +19,12 @@ export interface FaceEngineOptions {
   workers?: number;
   /** Folder with face-api's weight files. Default: the one shipped in @vladmandic/face-api. */
   modelsDir?: string;
+  /**
+   * Face detector: 'fast' (default; tiny face detector at two scales, SSD only when it finds nothing,
+   * ~50 ms per 640×480 frame) or 'accurate' (SSD passes, ~200 ms or more per image). Same recogniser
+   * and templates either way; see the README for both strategies' measured accuracy and face counts.
+   */
+  detector?: DetectorStrategy;
   /** Requests allowed to wait for a worker; beyond, calls fail at once with FaceEngineError 'busy'. Default 16 per worker. */
   maxQueue?: number;
   /** A single analysis running longer is treated as a hung worker, which is replaced. Default 30 s. */
@@ -47,9 +54,12 @@ export interface FaceEngineHandle extends FaceEngine {
  */
 export async function createFaceEngine(options: FaceEngineOptions = {}): Promise<FaceEngineHandle> {
   const workers = Math.max(1, Math.floor(options.workers ?? os.availableParallelism()));
+  const detector = options.detector ?? 'fast';
+  if (!DETECTOR_STRATEGIES.includes(detector)) throw new Error(`unknown face detector "${String(detector)}"; expected ${DETECTOR_STRATEGIES.join(' or ')}`);
   const pool = new WorkerPool({
     workers,
     modelsDir: options.modelsDir,
+    detector,
     maxQueue: options.maxQueue ?? workers * 16,
     jobTimeoutMs: options.jobTimeoutMs ?? 30_000,
   });

@@ -2,6 +2,7 @@
  * face:eval — verification accuracy of the engine on a list of pairs.
  *
  *   npm run face:eval -- --pairs ../shared/faces/pairs_dev.tsv --root ../shared/faces [--json] [--workers N] [--calibrate]
+ *     [--detector fast|accurate]
  *
  * The TSV has columns path_a, path_b, same (1 = same person, 0 = different), paths relative to --root.
  * Each distinct image is analysed once; a photo with several faces is represented by its main face
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { calibrate } from './calibrate.ts';
+import { DETECTOR_STRATEGIES, type DetectorStrategy } from './detect.ts';
 import { createFaceEngine } from './engine.ts';
 import { ratesAt, verificationStats } from './metrics.ts';
 import { MATCH_DISTANCE, SCORE_SLOPE, descriptorDistance } from './template.ts';
@@ -44,10 +46,12 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       workers: { type: 'string' },
       calibrate: { type: 'boolean', default: false },
+      detector: { type: 'string', default: 'fast' },
     },
   });
-  if (!values.pairs || !values.root) {
-    console.error('usage: face:eval --pairs <tsv> --root <dir> [--json] [--workers N] [--calibrate]');
+  const detector = values.detector as DetectorStrategy;
+  if (!values.pairs || !values.root || !DETECTOR_STRATEGIES.includes(detector)) {
+    console.error('usage: face:eval --pairs <tsv> --root <dir> [--json] [--workers N] [--calibrate] [--detector fast|accurate]');
     process.exit(2);
   }
   const pairs = parsePairs(fs.readFileSync(values.pairs, 'utf8'));
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
   const workers = values.workers ? Number(values.workers) : undefined;
 
   const tStart = performance.now();
-  const engine = await createFaceEngine({ workers });
+  const engine = await createFaceEngine({ workers, detector });
   const loadMs = performance.now() - tStart;
   const descriptors = new Map<string, Float32Array>();
   const failures = new Map<string, string>();
@@ -116,7 +120,7 @@ async function main(): Promise<void> {
   const msPerImage = workMs / Math.max(1, measured);
 
   const lines = [
-    `pairs: ${pairs.length} in ${values.pairs} (${images.length} distinct images)`,
+    `pairs: ${pairs.length} in ${values.pairs} (${images.length} distinct images), detector: ${detector}`,
     `evaluated: ${genuine.length + impostor.length} (${genuine.length} same, ${impostor.length} different)`,
     `skipped (no face / unreadable): ${skipped.length} pairs = ${pct(skipped.length / pairs.length)}`,
     ...[...failures].map(([img, why]) => `  ${img}: ${why}`),

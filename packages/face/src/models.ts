@@ -28,7 +28,7 @@ function wasmDir(): string {
   return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
 }
 
-/** Initialises the WASM backend and loads the detector, landmark and recognition networks (once per thread). */
+/** Initialises the WASM backend and loads the detectors, landmark and recognition networks (once per thread). */
 export async function loadModels(modelsDir = defaultModelsDir()): Promise<Models> {
   const wasm = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(prefix: string, usePlatformFetch?: boolean): void };
   const tf = require('@tensorflow/tfjs') as Tf;
@@ -37,6 +37,7 @@ export async function loadModels(modelsDir = defaultModelsDir()): Promise<Models
   if (!(await tf.setBackend('wasm'))) throw new Error('the TensorFlow.js WASM backend could not start');
   await tf.ready();
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelsDir);
+  await faceapi.nets.tinyFaceDetector.loadFromDisk(modelsDir);
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelsDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelsDir);
   return { faceapi, tf };

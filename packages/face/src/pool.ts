@@ -95,7 +95,7 @@ export class WorkerPool {
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(ENTRY, { workerData: { modelsDir: this.options.modelsDir } satisfies WorkerOptions });
+      const worker = new Worker(ENTRY, { workerData: { modelsDir: this.options.modelsDir, detector: this.options.detector } satisfies WorkerOptions });
       const slot: Slot = { worker, ready: false };
       this.slots.add(slot);
       worker.on('message', (message: WorkerMessage) => {

@@ -12,17 +12,22 @@ export const DESCRIPTOR_LENGTH = 128;
 const TEMPLATE_BYTES = 1 + DESCRIPTOR_LENGTH * 4;
 
 /**
- * Calibration on ../shared/faces/pairs_dev.tsv (918 same-person + 918 different-person pairs; 1 831
- * evaluated, 5 skipped), from `npm run face:eval -- --pairs ../shared/faces/pairs_dev.tsv
- * --root ../shared/faces --calibrate` (the fit itself is src/calibrate.ts):
+ * Calibration on ../shared/faces/pairs_dev.tsv (918 same-person + 918 different-person pairs), from
+ * `npm run face:eval -- --pairs ../shared/faces/pairs_dev.tsv --root ../shared/faces --calibrate
+ * [--detector accurate]` (the fit itself is src/calibrate.ts). Both detectors give the same constants:
  * - MATCH_DISTANCE: Euclidean distance at or below which two faces are the same person. The dev distance
- *   at which FAR reaches 1 % is 0.628; rounded down to 0.62 (the EER point, 0.619): FAR 0.87 %, FRR 0.87 %
- *   on the dev pairs. A mismatch stops the session, so the threshold sits at the lenient end of the range
- *   we would accept (FAR ≤ 1 %), not at FAR 0.1 % (TAR 97.8 %, i.e. one honest frame in 46 refused).
+ *   at which FAR reaches 1 % is 0.629 with the fast detector (all 1 836 pairs) and 0.628 with the
+ *   accurate one (1 831 pairs); rounded down to 0.62, the EER point of both: FAR 0.87 %, FRR 0.87 %. A
+ *   mismatch stops the session, so the threshold sits at the lenient end of the range we would accept
+ *   (FAR ≤ 1 %), not at FAR 0.1 % (TAR 97.7 %, i.e. one honest frame in 44 refused).
  * - SCORE_SLOPE: identityScore = 100 / (1 + e^(SCORE_SLOPE · (d − MATCH_DISTANCE))), the logistic
  *   p(same | d) fitted by maximum likelihood on the dev pairs (equal priors) with its centre fixed at
- *   MATCH_DISTANCE: slope 57.0. So the score is 50 at the threshold, 90 at d = 0.58, 10 at d = 0.66;
- *   the median genuine pair (d = 0.418) scores 100 and the median impostor (d = 0.825) 0.
+ *   MATCH_DISTANCE: 57.0 (accurate), 61.6 (fast); 57 is kept, the two curves differ by under 2 points.
+ *   So the score is 50 at the threshold, 90 at d = 0.58, 10 at d = 0.66; the median genuine pair
+ *   (d = 0.417) scores 100 and the median impostor (d = 0.825) 0.
+ * The detector only changes the box the landmarks start from, not the descriptor: a template enrolled
+ * with one detector and a probe from the other give FAR 0.87 %, FRR 1.04 % at 0.62 on the dev pairs, so
+ * TEMPLATE_VERSION does not record it.
  */
 export const MATCH_DISTANCE = 0.62;
 export const SCORE_SLOPE = 57;

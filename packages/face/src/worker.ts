@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeImage } from './analyze.ts';
+import type { DetectorStrategy } from './detect.ts';
 import { loadModels, type Models } from './models.ts';
 
 /** Messages between the pool and a worker. One job at a time per worker. */
@@ -12,6 +13,8 @@ export type WorkerMessage =
 
 export interface WorkerOptions {
   modelsDir?: string;
+  /** Detection strategy for every image of this worker (default 'fast'). */
+  detector?: DetectorStrategy;
 }
 
 const port = parentPort;
@@ -32,7 +35,7 @@ try {
 }
 
 port.on('message', (request: WorkerRequest) => {
-  analyzeImage(models, request.image).then(
+  analyzeImage(models, request.image, options.detector).then(
     (result) => send({ type: 'result', id: request.id, result }),
     (err: unknown) => send({ type: 'error', id: request.id, message: err instanceof Error ? err.message : String(err) }),
   );

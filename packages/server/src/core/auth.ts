@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { constantTimeEqual, sha256Hex } from './crypto.ts';
+import { PreparedQuery } from './db/prepared.ts';
 import type { AppDeps } from './deps.ts';
 import { ApiError, errors } from './errors.ts';
 import type { AppEnv } from './http.ts';
@@ -22,7 +23,7 @@ export function requireApiKey(deps: AppDeps): MiddlewareHandler<AppEnv> {
       }
       throw errors.invalidApiKey();
     }
-    const hash = await sha256Hex(key);
+    const hash = await deps.hasher.sha256Hex(key);
     const integration = await deps.db
       .selectFrom('integrations')
       .selectAll()
@@ -35,6 +36,20 @@ export function requireApiKey(deps: AppDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** A session and what the widget routes need of its integration, by token hash (every widget call). */
+const sessionByTokenHash = new PreparedQuery((db, p: { hash: string }) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('integrations', 'integrations.id', 'sessions.integration_id')
+    .selectAll('sessions')
+    .select([
+      'integrations.webhook_url as i_webhook_url',
+      'integrations.allowed_origins as i_allowed_origins',
+      'integrations.name as i_name',
+    ])
+    .where('sessions.token_hash', '=', p.hash),
+);
+
 /** Session token (`sa_sess_…`): the browser's credential for exactly one session. */
 export function requireSessionToken(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -45,18 +60,8 @@ export function requireSessionToken(deps: AppDeps): MiddlewareHandler<AppEnv> {
       }
       throw errors.invalidSessionToken();
     }
-    const hash = await sha256Hex(token);
-    const found = await deps.db
-      .selectFrom('sessions')
-      .innerJoin('integrations', 'integrations.id', 'sessions.integration_id')
-      .selectAll('sessions')
-      .select([
-        'integrations.webhook_url as i_webhook_url',
-        'integrations.allowed_origins as i_allowed_origins',
-        'integrations.name as i_name',
-      ])
-      .where('sessions.token_hash', '=', hash)
-      .executeTakeFirst();
+    const hash = await deps.hasher.sha256Hex(token);
+    const found = await sessionByTokenHash.first(deps.db, { hash });
     if (!found || !constantTimeEqual(found.token_hash, hash)) throw errors.invalidSessionToken();
     const { i_webhook_url, i_allowed_origins, i_name, ...session } = found;
     if (session.erased_at !== null) throw errors.invalidSessionToken();

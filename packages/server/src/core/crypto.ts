@@ -1,4 +1,5 @@
 /** Secrets and ids, with Web Crypto only (works on Node and Workers). */
+import type { CredentialHasher } from './ports.ts';
 
 const encoder = new TextEncoder();
 
@@ -48,6 +49,9 @@ export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   const bytes = typeof data === 'string' ? encoder.encode(data) : data;
   return hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
+
+/** The portable CredentialHasher (Web Crypto); runtimes with a synchronous hash pass their own. */
+export const webCryptoHasher: CredentialHasher = { sha256Hex };
 
 /** Compares two strings in time that depends only on their lengths. */
 export function constantTimeEqual(a: string, b: string): boolean {

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from './crypto.ts';
 import type { Database } from './db/schema.ts';
-import type { BlobStore, Clock, EventBus, FaceEngine, Logger, OutboundHttp } from './ports.ts';
+import type { BlobStore, Clock, CredentialHasher, EventBus, FaceEngine, Logger, OutboundHttp } from './ports.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 export interface AppConfig {
@@ -45,6 +45,8 @@ export interface AppDeps {
   outbound: OutboundHttp;
   bus: EventBus;
   secrets: SecretBox;
+  /** Hashes credentials on every authenticated request (`webCryptoHasher` where nothing faster exists). */
+  hasher: CredentialHasher;
   clock: Clock;
   logger: Logger;
   config: AppConfig;

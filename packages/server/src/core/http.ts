@@ -3,14 +3,19 @@ import type { Selectable } from 'kysely';
 import type { z } from 'zod';
 import type { IntegrationsTable, SessionsTable } from './db/schema.ts';
 import { ApiError, errors } from './errors.ts';
+import type { RequestBodyReader } from './ports.ts';
 
 export type IntegrationRow = Selectable<IntegrationsTable>;
 export type SessionRow = Selectable<SessionsTable>;
 /** What session-scoped code needs of the integration that owns the session. */
 export type IntegrationRef = Pick<IntegrationRow, 'id' | 'webhook_url' | 'name'>;
 
-/** Hono environment: what auth middleware leaves on the context. */
+/** Hono environment: what the runtime passes per request, and what auth middleware leaves on the context. */
 export interface AppEnv {
+  Bindings: {
+    /** The runtime's fast body reader, when it has one (see RequestBodyReader). */
+    readBody?: RequestBodyReader;
+  };
   Variables: {
     integration: IntegrationRow;
     session: SessionRow;
@@ -83,8 +88,9 @@ export async function readBodyBytes(c: Context, limitBytes: number): Promise<Uin
   if (Number.isFinite(declared) && declared > limitBytes) throw errors.payloadTooLarge(limitBytes);
   if (Number.isFinite(declared)) {
     // Known length within the limit: one read, without pumping a stream chunk by chunk (much cheaper
-    // on Node, where the body is not natively a web stream).
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    // on Node, where the body is not natively a web stream), by the runtime's own reader if it has one.
+    const readBody = (c.env as Partial<AppEnv['Bindings']> | undefined)?.readBody;
+    const bytes = readBody ? await readBody() : new Uint8Array(await c.req.arrayBuffer());
     if (bytes.byteLength > limitBytes) throw errors.payloadTooLarge(limitBytes);
     return bytes;
   }

@@ -103,6 +103,24 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * SHA-256 of a credential (API key, session token) as lowercase hex, to look it up by hash. Must give
+ * exactly what Web Crypto's digest gives. May answer synchronously: Node's hash costs ~1 µs on the
+ * calling thread, where crypto.subtle costs ~10 µs plus a thread-pool round trip on every request.
+ */
+export interface CredentialHasher {
+  sha256Hex(text: string): string | Promise<string>;
+}
+
+/**
+ * Reads the whole body of the request being served, faster than its Web `Request` can where the
+ * runtime has the raw body at hand (on Node, @hono/node-server builds a Request, an AbortSignal and a
+ * web stream for the first body read). The core calls it only for a body whose declared
+ * Content-Length is within its limit; it resolves to exactly those bytes, or rejects when the client
+ * goes away first. Runtimes pass one per request in the Hono env (`AppEnv['Bindings']`).
+ */
+export type RequestBodyReader = () => Promise<Uint8Array>;
+
 export interface Clock {
   now(): number;
 }

@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConsoleLogger } from '../adapters/console-logger.ts';
 import { FsBlobStore } from '../adapters/fs-blob-store.ts';
+import { nodeHasher } from '../adapters/node-hasher.ts';
 import { NodeOutboundHttp } from '../adapters/node-outbound.ts';
 import { openSqlite } from '../adapters/sqlite.ts';
 import { MemoryEventBus } from '../core/bus.ts';
@@ -57,7 +58,9 @@ async function loadMasterKey(dataDir: string): Promise<Uint8Array> {
 /** Wires the embedded default: SQLite + local disk + in-process bus, dispatcher and rate limiter. */
 export async function createNodeDeps(options: NodeDepsOptions): Promise<NodeRuntimeDeps> {
   await mkdir(options.dataDir, { recursive: true });
-  const db = await openSqlite(options.databaseFile ?? join(options.dataDir, 'secureaccess.db'));
+  const logger = options.logger ?? new ConsoleLogger();
+  const sqlite = await openSqlite(options.databaseFile ?? join(options.dataDir, 'secureaccess.db'), logger);
+  const db = sqlite.db;
   const secrets = await SecretBox.fromKeyBytes(options.masterKey ?? (await loadMasterKey(options.dataDir)));
   const outbound = new NodeOutboundHttp(options.allowPrivateUrls ?? false);
   const bus = new MemoryEventBus();
@@ -68,8 +71,9 @@ export async function createNodeDeps(options: NodeDepsOptions): Promise<NodeRunt
     outbound,
     bus,
     secrets,
+    hasher: nodeHasher,
     clock: options.clock ?? { now: () => Date.now() },
-    logger: options.logger ?? new ConsoleLogger(),
+    logger,
     config: { ...DEFAULT_CONFIG, ...options.config },
     rateLimiter: new MemoryRateLimiter(),
     webhooks: { poke: () => dispatcher.poke() },
@@ -90,7 +94,7 @@ export async function createNodeDeps(options: NodeDepsOptions): Promise<NodeRunt
     async close() {
       await dispatcher.stop();
       await outbound.close();
-      await db.destroy();
+      await sqlite.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import { createApp } from '../core/app.ts';
 import { expireOverdueSessions } from '../core/sessions/service.ts';
 import { purgeExpiredPersonalData } from '../core/sessions/erase.ts';
 import { WorkerFaceEngine } from '../adapters/face-engine.ts';
+import { nodeRequestEnv } from '../adapters/node-body.ts';
 import { configFromEnv, createNodeDeps, type NodeRuntimeDeps } from './node-deps.ts';
 
 export interface RunningServer {
@@ -55,7 +56,7 @@ export async function startNodeServer(options: {
   void sweep('personal data purged', () => purgeExpiredPersonalData(deps))();
 
   const server = await new Promise<ServerType>((resolveServer, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolveServer(s));
+    const s = serve({ fetch: (request, env) => app.fetch(request, nodeRequestEnv(env)), port: options.port, hostname: options.host }, () => resolveServer(s));
     s.once('error', reject);
   });
   const address = server.address();

@@ -14,8 +14,9 @@ import type { AppDeps } from '../deps.ts';
 import { iso, parseJsonColumn, type IntegrationRow, type SessionRow } from '../http.ts';
 import type { Tx } from '../tx.ts';
 import { enqueueWebhook } from '../webhooks/outbox.ts';
-import type { Selectable } from 'kysely';
-import type { ViolationsTable } from '../db/schema.ts';
+import type { Insertable, Selectable } from 'kysely';
+import { PreparedQuery } from '../db/prepared.ts';
+import type { ScorePointsTable, ViolationsTable } from '../db/schema.ts';
 
 export const TERMINAL_STATUSES: ReadonlySet<SessionRow['status']> = new Set(['completed', 'stopped', 'expired']);
 
@@ -76,6 +77,23 @@ export function violationFromRow(row: Selectable<ViolationsTable>): Violation {
   };
 }
 
+// The statements of every session change, compiled once (see PreparedQuery).
+const sessionById = new PreparedQuery((db, p: { id: string }) => db.selectFrom('sessions').selectAll().where('id', '=', p.id));
+const violationByClientId = new PreparedQuery((db, p: { sessionId: string; clientId: string }) =>
+  db.selectFrom('violations').selectAll().where('session_id', '=', p.sessionId).where('client_id', '=', p.clientId),
+);
+const insertViolationOnce = new PreparedQuery((db, row: Selectable<ViolationsTable>) =>
+  db
+    .insertInto('violations')
+    .values(row)
+    .onConflict((oc) => oc.columns(['session_id', 'client_id']).doNothing()),
+);
+/** `whereId` is not a column, so it cannot collide with a changed one. */
+const updateSession = new PreparedQuery((db, { whereId, ...set }: Partial<SessionRow> & { whereId: string }) =>
+  db.updateTable('sessions').set(set).where('id', '=', whereId),
+);
+const insertScorePoint = new PreparedQuery((db, point: Insertable<ScorePointsTable>) => db.insertInto('score_points').values(point));
+
 export interface NewViolation {
   /** Client event id, or a deterministic id for server-raised ones, so that retries never double count. */
   clientId: string;
@@ -123,7 +141,7 @@ export class SessionMutation {
     integration: Pick<IntegrationRow, 'id' | 'webhook_url'>,
     sessionId: string,
   ): Promise<SessionMutation | null> {
-    const row = await tx.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+    const row = await sessionById.first(deps.db, { id: sessionId }, tx.db);
     return row ? new SessionMutation(deps, tx, integration, row) : null;
   }
 
@@ -163,12 +181,7 @@ export class SessionMutation {
 
   /** The violation already recorded under this client id, if any. */
   async findViolation(clientId: string): Promise<RecordedViolation | null> {
-    const existing = await this.tx.db
-      .selectFrom('violations')
-      .selectAll()
-      .where('session_id', '=', this.row.id)
-      .where('client_id', '=', clientId)
-      .executeTakeFirst();
+    const existing = await violationByClientId.first(this.deps.db, { sessionId: this.row.id, clientId }, this.tx.db);
     return existing ? { violation: violationFromRow(existing), duplicate: true } : null;
   }
 
@@ -192,12 +205,8 @@ export class SessionMutation {
       details: input.details ? JSON.stringify(input.details) : null,
     };
     // The (session, client id) unique key decides: a retried id inserts nothing and gets the first row.
-    const inserted = await this.tx.db
-      .insertInto('violations')
-      .values(row)
-      .onConflict((oc) => oc.columns(['session_id', 'client_id']).doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+    const inserted = await insertViolationOnce.run(this.deps.db, row, this.tx.db);
+    if (Number(inserted.numAffectedRows ?? 0n) === 0) {
       const existing = await this.findViolation(input.clientId);
       if (existing) return existing;
       throw new Error(`violation ${input.clientId} neither inserted nor found`);
@@ -313,7 +322,7 @@ export class SessionMutation {
       if (this.row[key] !== this.original[key]) (changed as Record<string, unknown>)[key] = this.row[key];
     }
     if (Object.keys(changed).length > 0) {
-      await this.tx.db.updateTable('sessions').set(changed).where('id', '=', id).execute();
+      await updateSession.run(this.deps.db, { ...changed, whereId: id }, this.tx.db);
     }
     const scores = this.scores;
     const before = this.scoreBefore;
@@ -324,10 +333,7 @@ export class SessionMutation {
       scores.presence !== before.presence ||
       scores.behavioral !== before.behavioral
     ) {
-      await this.tx.db
-        .insertInto('score_points')
-        .values({ session_id: id, at: this.now, ...scores })
-        .execute();
+      await insertScorePoint.run(this.deps.db, { session_id: id, at: this.now, ...scores }, this.tx.db);
       this.publish('score', scores);
     }
     return this.row;

@@ -159,9 +159,13 @@ export function registerWidgetSessionRoutes(api: ApiRouter, deps: AppDeps): void
         throw new ApiError(400, 'validation_failed', 'occurredAt is in the future.');
       }
       const result = await mutateOwnSession(deps, c, async (m) => {
-        const existing = await m.findViolation(body.id);
-        if (existing) return { ...existing, row: m.row, autoStopped: false, scores: m.scores };
-        if (m.row.status !== 'in_progress') throw notInProgressError(m.row);
+        // A retried id answers its first recording in any state. While running, the insert itself finds
+        // the duplicate (unique key), which saves a lookup on every new violation.
+        if (m.row.status !== 'in_progress') {
+          const existing = await m.findViolation(body.id);
+          if (existing) return { ...existing, row: m.row, autoStopped: false, scores: m.scores };
+          throw notInProgressError(m.row);
+        }
         const recorded = await m.recordViolation({
           clientId: body.id,
           type,
@@ -170,6 +174,7 @@ export function registerWidgetSessionRoutes(api: ApiRouter, deps: AppDeps): void
           durationMs: body.durationMs ?? null,
           details: body.details ?? null,
         });
+        if (recorded.duplicate) return { ...recorded, row: m.row, autoStopped: false, scores: m.scores };
         const row = await m.save();
         return { ...recorded, row, autoStopped: m.autoStopped, scores: m.scores };
       });
