@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     [`presence p99 ≤ ${TARGET_P99_MS} ms at ${FIXED_RATE} req/s`, presenceFixed.p99 <= TARGET_P99_MS && presenceFixed.rps >= 0.95 * FIXED_RATE],
     ['no errors, every answer 2xx', rows.every((r) => r.errors === 0 && r.non2xx === 0)],
   ];
-  // The bench itself keeps ~1.5-2 of the 2-core load busy; well above that, something else ran meanwhile.
+  // The bench itself (server + autocannon) adds about 1-2 to the load; well above that, something else ran meanwhile.
   process.stdout.write(`\nLoad average (1 min) after the run: ${os.loadavg()[0]!.toFixed(2)}\n`);
   process.stdout.write('\nTargets\n');
   for (const [label, ok] of verdicts) process.stdout.write(`  ${ok ? 'PASS' : 'FAIL'}  ${label}\n`);

@@ -3,9 +3,9 @@ import type { Models } from './models.ts';
 import type { DetectedFace } from './types.ts';
 
 /**
- * Face detection, in two strategies measured on the dev pairs and on the multi/ and noface/ photos
- * (README, "Detection strategies"):
- * - `fast` (default): face-api's tiny face detector at two scales, ~50 ms on a 640×480 frame; a
+ * Face detection, in two strategies measured on the dev pairs, the multi/ and noface/ photos and
+ * webcam-like frames made from them (README, "Face counting" and "Detection candidates"):
+ * - `fast` (default): face-api's tiny face detector at two scales, ~60 ms on a 640×480 frame; a
  *   third scale and then the first SSD pass only when it finds nothing.
  * - `accurate`: the SSD MobileNet v1 passes alone, ~200 ms per pass.
  * Both count every face they find: the API refuses enrolment and raises `multiple_faces` on a count ≥ 2.
@@ -61,19 +61,24 @@ export const FAST_PASSES: { readonly main: TinyPass; readonly small: TinyPass; r
 
 /**
  * A face the tiny detector scores under CONFIRM_BELOW, and any face from the SSD fallback, is counted
- * only if the tiny detector finds it again in a crop of CONFIRM.crop × its box, i.e. at the scale where
- * it detects best (~12 ms, for ~15 % of webcam faces). Dogs are the detectors' weak point: in 180
- * 640×480 frames made from the noface/ dogs and cat, the tiny passes alone report a face in 77, the SSD
- * passes in 50, with this check 40. Stricter settings (0.7 and a re-detection score of 0.4) cut that
- * to 26 but start to miss a second person (3 of 80 two-person frames); these do not.
+ * only if it is confirmed: the 416 pass also found a face of the 224 pass at AGREE_SCORE or more (two
+ * scales agree), or else the tiny detector finds it again in a crop of CONFIRM.crop × its box, i.e. at
+ * the scale where it detects best (~15 ms, for ~5 % of one-person webcam frames). Dogs are the
+ * detectors' weak point: in 180 640×480 frames made from the noface/ dogs and cat, the tiny passes alone
+ * report a face in 77, the SSD passes in 50, with this check 40. Stricter settings (re-detection score
+ * 0.4) cut that to 26 but start to miss a second person (3 of 80 two-person frames); these do not.
  */
 export const CONFIRM_BELOW = 0.7;
 export const CONFIRM = { crop: 1.6, inputSize: 224, minScore: 0.3 };
+export const AGREE_SCORE = 0.5;
+
+/** A face found by the tiny passes, `confirmed` when both passes saw it. */
+type Candidate = FoundFace & { confirmed?: boolean };
 
 /** All faces in the image, by the chosen strategy; [] when there is none. */
 export async function detectFaces(models: Models, tensor: Tensor3D, strategy: DetectorStrategy): Promise<FoundFace[]> {
   if (strategy === 'accurate') return detectSsd(models, tensor, DETECTION_PASSES);
-  const stages = [
+  const stages: { run: () => Promise<Candidate[]>; trust: number }[] = [
     { run: () => detectTinyMerged(models, tensor, [FAST_PASSES.main, FAST_PASSES.small]), trust: CONFIRM_BELOW },
     { run: () => detectTiny(models, tensor, FAST_PASSES.full), trust: CONFIRM_BELOW },
     // The other SSD passes are for small faces and faces filling the frame, which the tiny passes cover.
@@ -81,20 +86,24 @@ export async function detectFaces(models: Models, tensor: Tensor3D, strategy: De
   ];
   for (const stage of stages) {
     const faces: FoundFace[] = [];
-    for (const face of await stage.run()) {
-      if (face.score >= stage.trust || (await seenAgain(models, tensor, face.box))) faces.push(face);
+    for (const { score, box, confirmed } of await stage.run()) {
+      if (score >= stage.trust || confirmed || (await seenAgain(models, tensor, box))) faces.push({ score, box });
     }
     if (faces.length > 0) return faces;
   }
   return [];
 }
 
-async function detectTinyMerged(models: Models, tensor: Tensor3D, passes: readonly TinyPass[]): Promise<FoundFace[]> {
-  const faces: FoundFace[] = [];
-  for (const pass of passes) {
-    for (const face of await detectTiny(models, tensor, pass)) {
-      if (!faces.some((seen) => sameFace(seen.box, face.box))) faces.push(face);
-    }
+async function detectTinyMerged(models: Models, tensor: Tensor3D, [first, second]: readonly [TinyPass, TinyPass]): Promise<Candidate[]> {
+  const faces: Candidate[] = [];
+  for (const face of await detectTiny(models, tensor, first)) {
+    if (!faces.some((f) => sameFace(f.box, face.box))) faces.push(face);
+  }
+  const fromFirst = faces.length;
+  for (const face of await detectTiny(models, tensor, second)) {
+    const seen = faces.findIndex((f) => sameFace(f.box, face.box));
+    if (seen < 0) faces.push(face);
+    else if (seen < fromFirst && face.score >= AGREE_SCORE) faces[seen]!.confirmed = true;
   }
   return faces;
 }

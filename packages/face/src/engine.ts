@@ -20,9 +20,9 @@ export interface FaceEngineOptions {
   /** Folder with face-api's weight files. Default: the one shipped in @vladmandic/face-api. */
   modelsDir?: string;
   /**
-   * Face detector: 'fast' (default; tiny face detector at two scales, SSD only when it finds nothing,
-   * ~50 ms per 640×480 frame) or 'accurate' (SSD passes, ~200 ms or more per image). Same recogniser
-   * and templates either way; see the README for both strategies' measured accuracy and face counts.
+   * Face detector: 'fast' (default; tiny face detector at two scales, SSD only when it finds nothing;
+   * ~90 ms per verification of a 640×480 frame) or 'accurate' (SSD passes; ~235 ms). Same recogniser,
+   * threshold and templates either way; see the README for both strategies' accuracy and face counts.
    */
   detector?: DetectorStrategy;
   /** Requests allowed to wait for a worker; beyond, calls fail at once with FaceEngineError 'busy'. Default 16 per worker. */
@@ -55,7 +55,9 @@ export interface FaceEngineHandle extends FaceEngine {
 export async function createFaceEngine(options: FaceEngineOptions = {}): Promise<FaceEngineHandle> {
   const workers = Math.max(1, Math.floor(options.workers ?? os.availableParallelism()));
   const detector = options.detector ?? 'fast';
-  if (!DETECTOR_STRATEGIES.includes(detector)) throw new Error(`unknown face detector "${String(detector)}"; expected ${DETECTOR_STRATEGIES.join(' or ')}`);
+  if (!DETECTOR_STRATEGIES.includes(detector)) {
+    throw new Error(`unknown face detector "${String(detector)}"; expected ${DETECTOR_STRATEGIES.join(' or ')}`);
+  }
   const pool = new WorkerPool({
     workers,
     modelsDir: options.modelsDir,
