@@ -6,3 +6,4 @@ export * from './integration.ts';
 export * from './events.ts';
 export * from './webhooks.ts';
 export * from './live-events.ts';
+export * from './recording.ts';

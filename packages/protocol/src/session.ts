@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuthScoresSchema, IsoDateTime } from './common.ts';
+import { RecordingSummary } from './recording.ts';
 import { SEVERITIES, VIOLATION_TYPES, CATEGORIES } from './violations.ts';
 
 export const ASSESSMENT_TYPES = ['recording', 'live', 'hybrid'] as const;
@@ -158,6 +159,7 @@ export const WidgetSession = z
     startedAt: IsoDateTime.nullable(),
     endedAt: IsoDateTime.nullable(),
     expiresAt: IsoDateTime,
+    consentAt: IsoDateTime.nullable().meta({ description: 'When the candidate accepted the consent text; null until then.' }),
   })
   .meta({ id: 'WidgetSession' });
 export type WidgetSession = z.infer<typeof WidgetSession>;
@@ -194,6 +196,8 @@ export const SessionDetail = SessionSummary.extend({
   enrollment: Enrollment,
   documentsCount: z.number().int(),
   messagesCount: z.number().int(),
+  consentAt: IsoDateTime.nullable(),
+  recording: RecordingSummary,
 }).meta({ id: 'SessionDetail' });
 export type SessionDetail = z.infer<typeof SessionDetail>;
 

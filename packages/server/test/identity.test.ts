@@ -75,7 +75,14 @@ describe('identity through the API (real face engine)', () => {
 
     const other = await verify(token, photo('images/alex_lacamoire/1.jpg'));
     expect(other.status).toBe(200);
-    expect(other.body).toMatchObject({ facesDetected: 1, match: false });
+    expect(other.body).toMatchObject({
+      facesDetected: 1,
+      match: false,
+      violation: { type: 'identity_mismatch', severity: 'critical' },
+      status: 'stopped',
+      stopReason: 'auto:critical',
+      autoStopped: true,
+    });
     expect(other.body.identityScore).toBeLessThan(10);
 
     const detail = await t.call('GET', `/api/widget/sessions/${session.sessionId}`, { token: integration.apiKey });
@@ -107,10 +114,12 @@ describe('identity through the API (real face engine)', () => {
     expect(res.status).toBe(200);
     expect(res.body.facesDetected).toBeGreaterThanOrEqual(2);
     expect(res.body.match).toBeUndefined();
+    expect(res.body).toMatchObject({ violation: { type: 'multiple_faces', severity: 'medium' }, status: 'in_progress', autoStopped: false });
     const me = await t.call('GET', '/api/widget/session', { token: session.sessionToken });
     expect(me.body).toMatchObject({ status: 'in_progress', violationCounts: { medium: 1 } });
     const none = await verify(session.sessionToken, photo('noface/skimage_coffee.png'));
-    expect(none.body).toEqual({ facesDetected: 0 });
+    expect(none.body).toMatchObject({ facesDetected: 0, violation: null, status: 'in_progress', stopReason: null, autoStopped: false });
+    expect(none.body.match).toBeUndefined();
   }, 60_000);
 
   it('refuses bad enrollment photos with clear errors and stays unenrolled', async () => {

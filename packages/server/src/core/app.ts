@@ -11,6 +11,9 @@ import { registerMessageRoutes } from './messages/routes.ts';
 import { registerDocumentRoutes } from './documents/routes.ts';
 import { registerDocsRoutes } from './openapi/routes.ts';
 import { registerFaceRoutes } from './face/routes.ts';
+import { registerRecordingRoutes } from './recording/routes.ts';
+import { registerConsentRoutes } from './sessions/consent.ts';
+import { registerStaticRoutes } from './static/routes.ts';
 
 /** Paths the widget calls from the candidate's browser, on the LMS's origin. */
 const WIDGET_PATH = /^\/api\/widget\/session(\/|$)/;
@@ -86,9 +89,13 @@ export function createApp(deps: AppDeps): App {
   registerFaceRoutes(api, deps);
   registerMessageRoutes(api, deps);
   registerDocumentRoutes(api, deps);
+  registerConsentRoutes(api, deps);
+  registerRecordingRoutes(api, deps);
   registerWebhookRoutes(api, deps);
   // Last: the OpenAPI document describes every route registered above.
   registerDocsRoutes(api, deps);
+  // The widget's script and assets: not API routes, so not in the OpenAPI document.
+  registerStaticRoutes(app, deps);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
 

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from './crypto.ts';
 import type { Database } from './db/schema.ts';
-import type { BlobStore, Clock, CredentialHasher, EventBus, FaceEngine, Logger, OutboundHttp } from './ports.ts';
+import type { BlobStore, Clock, CredentialHasher, EventBus, FaceEngine, Logger, OutboundHttp, StaticAssets } from './ports.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 export interface AppConfig {
@@ -12,6 +12,8 @@ export interface AppConfig {
   integrationCreateLimit: { max: number; windowMs: number };
   /** Largest document accepted, in bytes (413 above). */
   maxDocumentBytes: number;
+  /** Largest recording segment accepted, in bytes (413 above). */
+  maxRecordingSegmentBytes: number;
   /** Largest JSON body on ordinary endpoints, in bytes. */
   maxJsonBytes: number;
   /** Largest image body for face-enroll / verify-identity, in bytes. */
@@ -52,6 +54,8 @@ export interface AppDeps {
   config: AppConfig;
   rateLimiter: RateLimiter;
   webhooks: WebhookNotifier;
+  /** The built widget (script, lazy chunks, models); without it those paths answer 503 `widget_not_built`. */
+  staticAssets?: StaticAssets;
   /** The calling client's address, as the runtime sees it (for rate limits). */
   clientAddress(c: Context): string;
 }
@@ -60,6 +64,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   adminToken: undefined,
   integrationCreateLimit: { max: 20, windowMs: 60 * 60 * 1000 },
   maxDocumentBytes: 10 * 1024 * 1024,
+  maxRecordingSegmentBytes: 16 * 1024 * 1024,
   maxJsonBytes: 256 * 1024,
   maxImageBytes: 8 * 1024 * 1024,
   // Standard Webhooks' suggested schedule: about 27 hours in all.

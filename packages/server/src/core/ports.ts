@@ -121,6 +121,25 @@ export interface CredentialHasher {
  */
 export type RequestBodyReader = () => Promise<Uint8Array>;
 
+/** A file served as is (the widget's script, its lazy chunks and model files). */
+export interface StaticAsset {
+  body: Uint8Array;
+  /** Full Content-Type header value, e.g. `text/javascript; charset=utf-8`. */
+  contentType: string;
+  /** Strong entity tag, quotes included; changes whenever the bytes do. */
+  etag: string;
+}
+
+/**
+ * Read-only files shipped with the server, addressed by relative paths such as
+ * `widget/models/face.bin`. Implementations answer null for anything that is not a plain file inside
+ * their root: absolute paths, `..` or `.` segments, hidden names, directories.
+ */
+export interface StaticAssets {
+  /** The file at `path`, or null when there is none (or the path is refused). */
+  get(path: string): Promise<StaticAsset | null>;
+}
+
 export interface Clock {
   now(): number;
 }

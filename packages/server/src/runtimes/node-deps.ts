@@ -2,8 +2,10 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConsoleLogger } from '../adapters/console-logger.ts';
 import { FsBlobStore } from '../adapters/fs-blob-store.ts';
+import { FsStaticAssets } from '../adapters/fs-static-assets.ts';
 import { nodeHasher } from '../adapters/node-hasher.ts';
 import { NodeOutboundHttp } from '../adapters/node-outbound.ts';
 import { openSqlite } from '../adapters/sqlite.ts';
@@ -26,7 +28,12 @@ export interface NodeDepsOptions {
   logger?: Logger;
   /** 32-byte master key; otherwise SECUREACCESS_MASTER_KEY or `<dataDir>/master.key` (created on first start). */
   masterKey?: Uint8Array;
+  /** Directory of the built widget served at /secureaccess-widget.js and /widget/*; defaults to packages/widget/dist. */
+  widgetDir?: string;
 }
+
+/** packages/widget/dist, found from this file (packages/server/src/runtimes). */
+export const DEFAULT_WIDGET_DIR = fileURLToPath(new URL('../../../widget/dist', import.meta.url));
 
 export interface NodeRuntimeDeps extends AppDeps {
   dispatcher: WebhookDispatcher;
@@ -77,6 +84,7 @@ export async function createNodeDeps(options: NodeDepsOptions): Promise<NodeRunt
     config: { ...DEFAULT_CONFIG, ...options.config },
     rateLimiter: new MemoryRateLimiter(),
     webhooks: { poke: () => dispatcher.poke() },
+    staticAssets: new FsStaticAssets(options.widgetDir ?? DEFAULT_WIDGET_DIR),
     clientAddress: (c) => {
       try {
         return getConnInfo(c).remote.address ?? 'unknown';
@@ -122,6 +130,7 @@ export function configFromEnv(): Partial<AppConfig> & {
     adminToken: process.env.SECUREACCESS_ADMIN_TOKEN || undefined,
     allowPrivateUrls: process.env.SECUREACCESS_ALLOW_PRIVATE_URLS === 'true',
     maxDocumentBytes: intFromEnv('SECUREACCESS_MAX_DOCUMENT_BYTES', DEFAULT_CONFIG.maxDocumentBytes),
+    maxRecordingSegmentBytes: intFromEnv('SECUREACCESS_MAX_SEGMENT_BYTES', DEFAULT_CONFIG.maxRecordingSegmentBytes),
     webhookTimeoutMs: intFromEnv('SECUREACCESS_WEBHOOK_TIMEOUT_MS', DEFAULT_CONFIG.webhookTimeoutMs),
     integrationCreateLimit: {
       max: intFromEnv('SECUREACCESS_INTEGRATION_CREATE_LIMIT', DEFAULT_CONFIG.integrationCreateLimit.max),

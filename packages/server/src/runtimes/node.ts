@@ -7,6 +7,8 @@ import { purgeExpiredPersonalData } from '../core/sessions/erase.ts';
 import { WorkerFaceEngine } from '../adapters/face-engine.ts';
 import { nodeRequestEnv } from '../adapters/node-body.ts';
 import { configFromEnv, createNodeDeps, type NodeRuntimeDeps } from './node-deps.ts';
+import type { AppConfig } from '../core/deps.ts';
+import type { Logger } from '../core/ports.ts';
 
 export interface RunningServer {
   url: string;
@@ -25,8 +27,16 @@ export async function startNodeServer(options: {
   dataDir: string;
   /** Called as the face models load (the API answers 503 face_engine_loading until then). */
   onFaceEngine?: (event: { state: 'loading' } | { state: 'ready'; ms: number } | { state: 'failed'; error: string } | { state: 'disabled' }) => void;
+  /** Embedding/test overrides; each wins over what `configFromEnv()` reads from the environment. */
+  logger?: Logger;
+  allowPrivateUrls?: boolean;
+  config?: Partial<AppConfig>;
+  faceEngine?: { enabled?: boolean; workers?: number };
 }): Promise<RunningServer> {
-  const { allowPrivateUrls, faceEngine: faceEngineSettings, ...config } = configFromEnv();
+  const { allowPrivateUrls: privateFromEnv, faceEngine: engineFromEnv, ...configFromEnvironment } = configFromEnv();
+  const allowPrivateUrls = options.allowPrivateUrls ?? privateFromEnv;
+  const config = { ...configFromEnvironment, ...options.config };
+  const faceEngineSettings = { ...engineFromEnv, ...options.faceEngine };
   const faceEngine = faceEngineSettings.enabled ? await WorkerFaceEngine.start({ workers: faceEngineSettings.workers }) : null;
   const report = options.onFaceEngine ?? (() => undefined);
   if (faceEngine) {
@@ -39,7 +49,7 @@ export async function startNodeServer(options: {
   } else {
     report({ state: 'disabled' });
   }
-  const deps = await createNodeDeps({ dataDir: options.dataDir, allowPrivateUrls, config, faceEngine });
+  const deps = await createNodeDeps({ dataDir: options.dataDir, allowPrivateUrls, config, faceEngine, logger: options.logger });
   const { app } = createApp(deps);
   deps.dispatcher.start();
 

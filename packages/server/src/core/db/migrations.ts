@@ -193,6 +193,24 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_recording': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sessions').addColumn('consent_text_sha256', 'text').execute();
+      await db.schema
+        .createTable('recording_segments')
+        .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id'))
+        .addColumn('sequence', 'integer', (c) => c.notNull())
+        .addColumn('blob_key', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('duration_ms', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('recording_segments_pk', ['session_id', 'sequence'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -36,6 +36,8 @@ export interface SessionsTable {
   expires_at: number;
   erased_at: number | null;
   consent_at: number | null;
+  /** SHA-256 (hex) of the consent text the candidate accepted (migration 0002). */
+  consent_text_sha256: string | null;
   enrollment_status: 'none' | 'pending' | 'enrolled' | 'failed';
   enrollment_source: 'webcam' | 'upload' | 'url' | null;
   enrollment_reason: string | null;
@@ -112,6 +114,19 @@ export interface DocumentsTable {
   created_at: number;
 }
 
+/** One uploaded segment of a session's recording; the bytes are in the blob store under `blob_key`. */
+export interface RecordingSegmentsTable {
+  session_id: string;
+  sequence: number;
+  blob_key: string;
+  sha256: string;
+  bytes: number;
+  duration_ms: number;
+  started_at: number;
+  content_type: 'video/webm' | 'video/mp4';
+  created_at: number;
+}
+
 export interface WebhookOutboxTable {
   seq: Generated<number>;
   id: string;
@@ -159,6 +174,7 @@ export interface Database {
   score_points: ScorePointsTable;
   messages: MessagesTable;
   documents: DocumentsTable;
+  recording_segments: RecordingSegmentsTable;
   webhook_outbox: WebhookOutboxTable;
   webhook_attempts: WebhookAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;

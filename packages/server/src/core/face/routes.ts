@@ -1,4 +1,4 @@
-import { FaceEnrollRequest, VerifyIdentityRequest } from '@secureaccess/protocol';
+import { AuthScoresSchema, FaceEnrollRequest, VerifyIdentityRequest } from '@secureaccess/protocol';
 import { z } from 'zod';
 import { requireSessionToken } from '../auth.ts';
 import { base64Decode, newId } from '../crypto.ts';
@@ -24,6 +24,14 @@ const VerifyIdentityResponse = z
     similarity: z.number().optional(),
     identityScore: z.number().optional(),
     liveness: z.number().optional(),
+    violation: z
+      .object({ id: z.string(), type: z.string(), severity: z.string() })
+      .nullable()
+      .meta({ description: 'The violation this frame raised (identity_mismatch or multiple_faces), if any.' }),
+    status: z.string().meta({ description: "The session's status after this verification (`stopped` when it triggered an auto-stop)." }),
+    stopReason: z.string().nullable(),
+    autoStopped: z.boolean(),
+    scores: AuthScoresSchema,
   })
   .meta({ id: 'VerifyIdentityResponse' });
 
@@ -98,25 +106,25 @@ export function registerFaceRoutes(api: ApiRouter, deps: AppDeps): void {
       const now = deps.clock.now();
       const kept = await mutateOwnSession(deps, c, async (m) => {
         if (m.row.status !== 'in_progress') throw new ApiError(409, 'session_not_in_progress', 'The assessment is no longer in progress.');
-        let violationId: string | null = null;
+        let violation: { id: string; type: string; severity: string } | null = null;
         if (verdict.facesDetected === 1 && verdict.identityScore !== undefined) {
           m.addIdentityScore(verdict.identityScore);
           if (verdict.match === false) {
             const r = await m.recordViolation({ clientId: newId('verify'), type: 'identity_mismatch', source: 'server', occurredAt: now, details: { similarity: verdict.similarity ?? null } });
-            violationId = r.violation.id;
+            violation = r.violation;
           }
         } else if (verdict.facesDetected >= 2) {
           const r = await m.recordViolation({ clientId: newId('verify'), type: 'multiple_faces', source: 'server', occurredAt: now, details: { faces: verdict.facesDetected } });
-          violationId = r.violation.id;
+          violation = r.violation;
         } else if (verdict.facesDetected === 0) {
           await applyPresenceSamples(m, [{ at: now, faces: 0 }]);
         }
-        await m.save();
-        return violationId;
+        const row = await m.save();
+        return { violation: violation && { id: violation.id, type: violation.type, severity: violation.severity }, row, autoStopped: m.autoStopped, scores: m.scores };
       });
       // Verification images are kept only as evidence for a violation.
-      if (kept) await deps.blobs.put(faceBlobKeys(session.id).verification(kept), image, 'application/octet-stream');
-      return c.json(verdict);
+      if (kept.violation) await deps.blobs.put(faceBlobKeys(session.id).verification(kept.violation.id), image, 'application/octet-stream');
+      return c.json({ ...verdict, violation: kept.violation, status: kept.row.status, stopReason: kept.row.stop_reason, autoStopped: kept.autoStopped, scores: kept.scores });
     },
   );
 }

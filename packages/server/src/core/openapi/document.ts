@@ -149,6 +149,13 @@ function buildOperation(doc: RouteDoc, schemas: SchemaCollector, taken: Set<stri
       ...(alternatives.length ? { description: `Also accepted: ${alternatives.join(' ')}` } : {}),
       content,
     };
+  } else if (doc.bodyAlternatives?.length) {
+    // A raw body (e.g. video bytes) with no JSON form.
+    requestBody = {
+      required: true,
+      description: doc.bodyAlternatives.map((a) => `\`${a.contentType}\`: ${a.description}`).join(' '),
+      content: Object.fromEntries(doc.bodyAlternatives.map((a) => [a.contentType, {}])),
+    };
   }
 
   const errorCodes = [...new Set([...(doc.errors ?? []), ...impliedErrorCodes(doc)])];

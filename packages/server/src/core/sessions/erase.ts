@@ -29,6 +29,7 @@ export async function eraseSession(deps: AppDeps, integration: Pick<IntegrationR
     });
     await tx.db.deleteFrom('messages').where('session_id', '=', sessionId).execute();
     await tx.db.deleteFrom('documents').where('session_id', '=', sessionId).execute();
+    await tx.db.deleteFrom('recording_segments').where('session_id', '=', sessionId).execute();
     await tx.db.deleteFrom('idempotency_keys').where('session_id', '=', sessionId).execute();
     await tx.db.updateTable('violations').set({ details: null }).where('session_id', '=', sessionId).execute();
     return mutation.save();

@@ -14,6 +14,7 @@ import { ApiError } from '../errors.ts';
 import { iso, parseJsonColumn, type IntegrationRef, type IntegrationRow, type SessionRow } from '../http.ts';
 import { transact } from '../tx.ts';
 import { enrollFromPhotoUrl } from '../face/service.ts';
+import { recordingSummary } from '../recording/service.ts';
 import {
   scoresFromState,
   sessionConfig,
@@ -80,6 +81,7 @@ export async function createSession(
     expires_at: now + deps.config.startWindowMs,
     erased_at: null,
     consent_at: null,
+    consent_text_sha256: null,
     enrollment_status: body.facePhotoUrl ? 'pending' : 'none',
     enrollment_source: null,
     enrollment_reason: null,
@@ -264,6 +266,7 @@ export function toWidgetSession(row: SessionRow): WidgetSession {
     startedAt: iso(row.started_at),
     endedAt: iso(row.ended_at),
     expiresAt: iso(row.expires_at),
+    consentAt: iso(row.consent_at),
   };
 }
 
@@ -301,11 +304,12 @@ export function toSessionSummary(row: SessionRow): SessionSummary {
 }
 
 export async function sessionDetail(deps: AppDeps, row: SessionRow): Promise<SessionDetail> {
-  const [violations, points, documents, messages] = await Promise.all([
+  const [violations, points, documents, messages, recording] = await Promise.all([
     deps.db.selectFrom('violations').selectAll().where('session_id', '=', row.id).orderBy('occurred_at').orderBy('received_at').execute(),
     deps.db.selectFrom('score_points').selectAll().where('session_id', '=', row.id).orderBy('seq').execute(),
     deps.db.selectFrom('documents').select((eb) => eb.fn.countAll<number>().as('n')).where('session_id', '=', row.id).executeTakeFirst(),
     deps.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('session_id', '=', row.id).executeTakeFirst(),
+    recordingSummary(deps.db, row.id),
   ]);
   const client = parseJsonColumn<Record<string, number> | null>(row.client_score, null);
   return {
@@ -325,6 +329,8 @@ export async function sessionDetail(deps: AppDeps, row: SessionRow): Promise<Ses
     enrollment: enrollmentOf(row),
     documentsCount: Number(documents?.n ?? 0),
     messagesCount: Number(messages?.n ?? 0),
+    consentAt: iso(row.consent_at),
+    recording,
   };
 }
 

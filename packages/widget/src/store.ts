@@ -1,0 +1,123 @@
+/**
+ * Durable local storage for evidence not yet on the server: recording segments and violation events
+ * are written to IndexedDB before any upload, and removed only once the server has them. A closed tab
+ * or a crash therefore loses nothing; the next `init()` for the session uploads what is left.
+ * Falls back to memory where IndexedDB is unavailable (then a closed tab does lose pending items).
+ */
+
+export interface StoredSegment {
+  sessionId: string;
+  sequence: number;
+  blob: Blob;
+  sha256: string;
+  durationMs: number;
+  startedAt: string;
+  mimeType: string;
+}
+
+export interface StoredEvent {
+  id: string;
+  sessionId: string;
+  kind: 'violation';
+  payload: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface EvidenceStore {
+  putSegment(segment: StoredSegment): Promise<void>;
+  deleteSegment(sessionId: string, sequence: number): Promise<void>;
+  segments(sessionId: string): Promise<StoredSegment[]>;
+  putEvent(event: StoredEvent): Promise<void>;
+  deleteEvent(id: string): Promise<void>;
+  events(sessionId: string): Promise<StoredEvent[]>;
+  close(): void;
+}
+
+const DB_NAME = 'secureaccess-widget';
+const DB_VERSION = 1;
+
+function promised<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+class IdbStore implements EvidenceStore {
+  constructor(private readonly db: IDBDatabase) {}
+
+  private async run<T>(store: string, mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+    const tx = this.db.transaction(store, mode);
+    const result = promised(op(tx.objectStore(store)));
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    });
+    return result;
+  }
+
+  async putSegment(segment: StoredSegment): Promise<void> {
+    await this.run('segments', 'readwrite', (s) => s.put(segment));
+  }
+  async deleteSegment(sessionId: string, sequence: number): Promise<void> {
+    await this.run('segments', 'readwrite', (s) => s.delete([sessionId, sequence]));
+  }
+  async segments(sessionId: string): Promise<StoredSegment[]> {
+    const range = IDBKeyRange.bound([sessionId, -Infinity], [sessionId, Infinity]);
+    return (await this.run('segments', 'readonly', (s) => s.getAll(range))) as StoredSegment[];
+  }
+  async putEvent(event: StoredEvent): Promise<void> {
+    await this.run('events', 'readwrite', (s) => s.put(event));
+  }
+  async deleteEvent(id: string): Promise<void> {
+    await this.run('events', 'readwrite', (s) => s.delete(id));
+  }
+  async events(sessionId: string): Promise<StoredEvent[]> {
+    const all = (await this.run('events', 'readonly', (s) => s.getAll())) as StoredEvent[];
+    return all.filter((e) => e.sessionId === sessionId).sort((a, b) => a.createdAt - b.createdAt);
+  }
+  close(): void {
+    this.db.close();
+  }
+}
+
+class MemoryStore implements EvidenceStore {
+  private readonly segs = new Map<string, StoredSegment>();
+  private readonly evts = new Map<string, StoredEvent>();
+  async putSegment(segment: StoredSegment): Promise<void> {
+    this.segs.set(`${segment.sessionId}/${segment.sequence}`, segment);
+  }
+  async deleteSegment(sessionId: string, sequence: number): Promise<void> {
+    this.segs.delete(`${sessionId}/${sequence}`);
+  }
+  async segments(sessionId: string): Promise<StoredSegment[]> {
+    return [...this.segs.values()].filter((s) => s.sessionId === sessionId).sort((a, b) => a.sequence - b.sequence);
+  }
+  async putEvent(event: StoredEvent): Promise<void> {
+    this.evts.set(event.id, event);
+  }
+  async deleteEvent(id: string): Promise<void> {
+    this.evts.delete(id);
+  }
+  async events(sessionId: string): Promise<StoredEvent[]> {
+    return [...this.evts.values()].filter((e) => e.sessionId === sessionId).sort((a, b) => a.createdAt - b.createdAt);
+  }
+  close(): void {}
+}
+
+export async function openEvidenceStore(): Promise<{ store: EvidenceStore; durable: boolean }> {
+  try {
+    if (typeof indexedDB === 'undefined') throw new Error('no IndexedDB');
+    const request = indexedDB.open(DB_NAME, DB_VERSION);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains('segments')) db.createObjectStore('segments', { keyPath: ['sessionId', 'sequence'] });
+      if (!db.objectStoreNames.contains('events')) db.createObjectStore('events', { keyPath: 'id' });
+    };
+    const db = await promised(request);
+    return { store: new IdbStore(db), durable: true };
+  } catch {
+    return { store: new MemoryStore(), durable: false };
+  }
+}
