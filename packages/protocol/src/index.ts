@@ -7,3 +7,4 @@ export * from './events.ts';
 export * from './webhooks.ts';
 export * from './live-events.ts';
 export * from './recording.ts';
+export * from './console.ts';

@@ -137,6 +137,21 @@ export const Violation = z
   .meta({ id: 'Violation' });
 export type Violation = z.infer<typeof Violation>;
 
+/**
+ * A violation as a session's results list it: the Violation plus the frame kept as evidence. Only
+ * SessionDetail carries it; webhooks, live events and widget responses keep the plain Violation.
+ */
+export const SessionViolation = Violation.extend({
+  imageUrl: z
+    .string()
+    .nullable()
+    .meta({
+      description:
+        'Path of the verification frame kept for this violation (`/api/widget/sessions/{id}/violations/{violationId}/image`, same credentials as this request), or null when none is kept.',
+    }),
+}).meta({ id: 'SessionViolation' });
+export type SessionViolation = z.infer<typeof SessionViolation>;
+
 export const ScorePoint = z
   .object({ at: IsoDateTime, overall: z.number(), identity: z.number(), presence: z.number(), behavioral: z.number() })
   .meta({ id: 'ScorePoint' });
@@ -191,7 +206,7 @@ export const SessionDetail = SessionSummary.extend({
   expiresAt: IsoDateTime,
   scores: AuthScoresSchema,
   clientAuthScore: AuthScoresSchema.partial().extend({ submittedAt: IsoDateTime }).nullable(),
-  violations: z.array(Violation),
+  violations: z.array(SessionViolation),
   scoreSeries: z.array(ScorePoint),
   enrollment: Enrollment,
   documentsCount: z.number().int(),

@@ -14,6 +14,9 @@ import { registerFaceRoutes } from './face/routes.ts';
 import { registerRecordingRoutes } from './recording/routes.ts';
 import { registerConsentRoutes } from './sessions/consent.ts';
 import { registerStaticRoutes } from './static/routes.ts';
+import { registerConsoleRoutes } from './console/routes.ts';
+import { registerConsolePages } from './console/pages.ts';
+import { registerFaceImageRoutes } from './face/images.ts';
 
 /** Paths the widget calls from the candidate's browser, on the LMS's origin. */
 const WIDGET_PATH = /^\/api\/widget\/session(\/|$)/;
@@ -87,15 +90,19 @@ export function createApp(deps: AppDeps): App {
   registerSessionRoutes(api, deps);
   registerWidgetSessionRoutes(api, deps);
   registerFaceRoutes(api, deps);
+  registerFaceImageRoutes(api, deps);
   registerMessageRoutes(api, deps);
   registerDocumentRoutes(api, deps);
   registerConsentRoutes(api, deps);
   registerRecordingRoutes(api, deps);
   registerWebhookRoutes(api, deps);
+  registerConsoleRoutes(api, deps);
   // Last: the OpenAPI document describes every route registered above.
   registerDocsRoutes(api, deps);
   // The widget's script and assets: not API routes, so not in the OpenAPI document.
   registerStaticRoutes(app, deps);
+  // The proctor console's pages and built files: likewise out of the OpenAPI document.
+  registerConsolePages(app, deps);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
 

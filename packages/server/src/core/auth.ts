@@ -3,7 +3,8 @@ import { constantTimeEqual, sha256Hex } from './crypto.ts';
 import { PreparedQuery } from './db/prepared.ts';
 import type { AppDeps } from './deps.ts';
 import { ApiError, errors } from './errors.ts';
-import type { AppEnv } from './http.ts';
+import type { AppEnv, IntegrationRow } from './http.ts';
+import { checkConsoleCsrf, consoleSessionRequired, consoleToken, findConsoleSession } from './console/service.ts';
 import { expireIfOverdue } from './sessions/service.ts';
 
 function bearer(c: Context): string {
@@ -13,25 +14,48 @@ function bearer(c: Context): string {
   return match[1];
 }
 
-/** API key (`sa_live_…`) of an integration. A session token here is refused as a wrong kind of credential. */
-export function requireApiKey(deps: AppDeps): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const key = bearer(c);
-    if (!key.startsWith('sa_live_')) {
-      if (key.startsWith('sa_sess_')) {
-        throw new ApiError(401, 'invalid_api_key', 'This endpoint needs the integration API key, not a session token.');
-      }
-      throw errors.invalidApiKey();
+/** The integration an API key belongs to; 401 `invalid_api_key` for anything else. */
+export async function integrationByApiKey(deps: AppDeps, key: string): Promise<IntegrationRow> {
+  if (!key.startsWith('sa_live_')) {
+    if (key.startsWith('sa_sess_')) {
+      throw new ApiError(401, 'invalid_api_key', 'This endpoint needs the integration API key, not a session token.');
     }
-    const hash = await deps.hasher.sha256Hex(key);
-    const integration = await deps.db
-      .selectFrom('integrations')
-      .selectAll()
-      .where('api_key_hash', '=', hash)
-      .executeTakeFirst();
-    // The lookup is by hash; the comparison below keeps the final check constant-time as well.
-    if (!integration || !constantTimeEqual(integration.api_key_hash, hash)) throw errors.invalidApiKey();
-    c.set('integration', integration);
+    throw errors.invalidApiKey();
+  }
+  const hash = await deps.hasher.sha256Hex(key);
+  const integration = await deps.db
+    .selectFrom('integrations')
+    .selectAll()
+    .where('api_key_hash', '=', hash)
+    .executeTakeFirst();
+  // The lookup is by hash; the comparison below keeps the final check constant-time as well.
+  if (!integration || !constantTimeEqual(integration.api_key_hash, hash)) throw errors.invalidApiKey();
+  return integration;
+}
+
+/**
+ * API key (`sa_live_…`) of an integration. A session token here is refused as a wrong kind of credential.
+ * Without an Authorization header, the proctor console's `sa_console` cookie is accepted instead (unless
+ * `console: false`), under the CSRF rule of checkConsoleCsrf; a request with both uses the header.
+ */
+export function requireApiKey(deps: AppDeps, options: { console?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  const allowConsole = options.console ?? true;
+  return async (c, next) => {
+    if (c.req.header('authorization') === undefined) {
+      const token = consoleToken(c);
+      if (token !== undefined) {
+        if (!allowConsole) {
+          throw new ApiError(403, 'api_key_required', 'This operation needs the API key itself (Authorization: Bearer sa_live_…), not a console session.');
+        }
+        checkConsoleCsrf(c);
+        const found = await findConsoleSession(deps, token);
+        if (!found) throw consoleSessionRequired();
+        c.set('integration', found.integration);
+        await next();
+        return;
+      }
+    }
+    c.set('integration', await integrationByApiKey(deps, bearer(c)));
     await next();
   };
 }

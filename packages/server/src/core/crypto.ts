@@ -78,8 +78,8 @@ export function newId(prefix: string, length = 20): string {
   return `${prefix}_${out}`;
 }
 
-/** A bearer secret with its prefix: 32 random bytes, base64url. */
-export function newSecret(prefix: 'sa_live_' | 'sa_sess_'): string {
+/** A bearer secret with its prefix (API key, session token, console cookie): 32 random bytes, base64url. */
+export function newSecret(prefix: 'sa_live_' | 'sa_sess_' | 'sa_con_'): string {
   return prefix + base64UrlEncode(randomBytes(32));
 }
 

@@ -10,6 +10,8 @@ export interface AppConfig {
   adminToken: string | undefined;
   /** Creations of integrations allowed per client address per window. */
   integrationCreateLimit: { max: number; windowMs: number };
+  /** Console sign-in attempts allowed per client address per window. */
+  consoleLoginLimit: { max: number; windowMs: number };
   /** Largest document accepted, in bytes (413 above). */
   maxDocumentBytes: number;
   /** Largest recording segment accepted, in bytes (413 above). */
@@ -56,6 +58,8 @@ export interface AppDeps {
   webhooks: WebhookNotifier;
   /** The built widget (script, lazy chunks, models); without it those paths answer 503 `widget_not_built`. */
   staticAssets?: StaticAssets;
+  /** The built proctor console (apps/console/dist); without it /console/assets/* answer 503 `console_not_built`. */
+  consoleAssets?: StaticAssets;
   /** The calling client's address, as the runtime sees it (for rate limits). */
   clientAddress(c: Context): string;
 }
@@ -63,6 +67,7 @@ export interface AppDeps {
 export const DEFAULT_CONFIG: AppConfig = {
   adminToken: undefined,
   integrationCreateLimit: { max: 20, windowMs: 60 * 60 * 1000 },
+  consoleLoginLimit: { max: 30, windowMs: 10 * 60 * 1000 },
   maxDocumentBytes: 10 * 1024 * 1024,
   maxRecordingSegmentBytes: 16 * 1024 * 1024,
   maxJsonBytes: 256 * 1024,

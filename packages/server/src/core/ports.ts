@@ -9,6 +9,8 @@ export interface BlobStore {
   put(key: string, data: Uint8Array, contentType: string): Promise<void>;
   /** The object's bytes, or null when there is none. */
   get(key: string): Promise<Uint8Array | null>;
+  /** Whether an object is stored under `key`, without reading it. */
+  has(key: string): Promise<boolean>;
   /** Removes the object; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Removes every object whose key starts with `prefix`. */

@@ -30,10 +30,14 @@ export interface NodeDepsOptions {
   masterKey?: Uint8Array;
   /** Directory of the built widget served at /secureaccess-widget.js and /widget/*; defaults to packages/widget/dist. */
   widgetDir?: string;
+  /** Directory of the built proctor console served at /console/assets/*; defaults to apps/console/dist. */
+  consoleDir?: string;
 }
 
 /** packages/widget/dist, found from this file (packages/server/src/runtimes). */
 export const DEFAULT_WIDGET_DIR = fileURLToPath(new URL('../../../widget/dist', import.meta.url));
+/** apps/console/dist, found from this file (packages/server/src/runtimes). */
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../../apps/console/dist', import.meta.url));
 
 export interface NodeRuntimeDeps extends AppDeps {
   dispatcher: WebhookDispatcher;
@@ -85,6 +89,7 @@ export async function createNodeDeps(options: NodeDepsOptions): Promise<NodeRunt
     rateLimiter: new MemoryRateLimiter(),
     webhooks: { poke: () => dispatcher.poke() },
     staticAssets: new FsStaticAssets(options.widgetDir ?? DEFAULT_WIDGET_DIR),
+    consoleAssets: new FsStaticAssets(options.consoleDir ?? DEFAULT_CONSOLE_DIR),
     clientAddress: (c) => {
       try {
         return getConnInfo(c).remote.address ?? 'unknown';

@@ -1,4 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { createDemoApp } from '@secureaccess/demo';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createApp } from '../core/app.ts';
@@ -6,6 +8,7 @@ import { expireOverdueSessions } from '../core/sessions/service.ts';
 import { purgeExpiredPersonalData } from '../core/sessions/erase.ts';
 import { WorkerFaceEngine } from '../adapters/face-engine.ts';
 import { nodeRequestEnv } from '../adapters/node-body.ts';
+import { describeDemoIntegration, ensureDemoIntegration, type DemoIntegration } from './demo-integration.ts';
 import { configFromEnv, createNodeDeps, type NodeRuntimeDeps } from './node-deps.ts';
 import type { AppConfig } from '../core/deps.ts';
 import type { Logger } from '../core/ports.ts';
@@ -14,7 +17,16 @@ export interface RunningServer {
   url: string;
   port: number;
   deps: NodeRuntimeDeps;
+  /** The demo exam's integration (null when the demo is off). */
+  demo: DemoIntegration | null;
   close(): Promise<void>;
+}
+
+/** How this process reaches its own API over HTTP: the bound address, loopback when bound to all interfaces. */
+function selfUrl(address: AddressInfo): string {
+  const any = address.address === '0.0.0.0' || address.address === '::' || address.address === '';
+  const host = any ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }
 
 /**
@@ -32,6 +44,11 @@ export async function startNodeServer(options: {
   allowPrivateUrls?: boolean;
   config?: Partial<AppConfig>;
   faceEngine?: { enabled?: boolean; workers?: number };
+  /**
+   * Serve the demo exam at /demo (default true): its integration is created on first start and kept in
+   * `<dataDir>/demo-integration.json`.
+   */
+  demo?: boolean;
 }): Promise<RunningServer> {
   const { allowPrivateUrls: privateFromEnv, faceEngine: engineFromEnv, ...configFromEnvironment } = configFromEnv();
   const allowPrivateUrls = options.allowPrivateUrls ?? privateFromEnv;
@@ -51,6 +68,10 @@ export async function startNodeServer(options: {
   }
   const deps = await createNodeDeps({ dataDir: options.dataDir, allowPrivateUrls, config, faceEngine, logger: options.logger });
   const { app } = createApp(deps);
+  // The demo LMS calls the API over HTTP like any LMS; the address is known once the server listens.
+  let apiBaseUrl = '';
+  const demo = options.demo === false ? null : await ensureDemoIntegration(deps, options.dataDir);
+  if (demo) app.route('/demo', createDemoApp({ apiBaseUrl: () => apiBaseUrl, apiKey: demo.apiKey, clientAddress: deps.clientAddress }));
   deps.dispatcher.start();
 
   const sweep = (name: string, work: () => Promise<number>) => async () => {
@@ -71,10 +92,12 @@ export async function startNodeServer(options: {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  apiBaseUrl = typeof address === 'object' && address ? selfUrl(address) : `http://127.0.0.1:${port}`;
   return {
     url: `http://localhost:${port}`,
     port,
     deps,
+    demo,
     async close() {
       clearInterval(expiry);
       clearInterval(retention);
@@ -88,10 +111,13 @@ export async function startNodeServer(options: {
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8787);
   const dataDir = resolve(process.env.SECUREACCESS_DATA_DIR ?? './data');
+  const demoSetting = process.env.SECUREACCESS_DEMO || 'on';
+  if (demoSetting !== 'on' && demoSetting !== 'off') throw new Error(`SECUREACCESS_DEMO must be "on" or "off", got ${JSON.stringify(demoSetting)}.`);
   const running = await startNodeServer({
     port,
     host: process.env.HOST,
     dataDir,
+    demo: demoSetting === 'on',
     onFaceEngine(event) {
       if (event.state === 'loading') process.stdout.write('Loading face models in worker threads…\n');
       else if (event.state === 'ready') process.stdout.write(`Face models ready (${(event.ms / 1000).toFixed(1)} s).\n`);
@@ -102,11 +128,14 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `SecureAccess is running on ${running.url}`,
-      `  API health:     ${running.url}/api/health`,
-      `  API reference:  ${running.url}/api/docs`,
-      `  Data directory: ${dataDir}`,
+      ...(running.demo ? [`  Demo exam:       ${running.url}/demo`] : []),
+      `  Proctor console: ${running.url}/console`,
+      `  API reference:   ${running.url}/api/docs`,
+      `  API health:      ${running.url}/api/health`,
+      `  Data directory:  ${dataDir}`,
       '',
-      'Create an integration (its API key is shown once):',
+      ...(running.demo ? [...describeDemoIntegration(running.demo), ''] : []),
+      'Create an integration for your own LMS (its API key is shown once):',
       `  curl -X POST ${running.url}/api/integrations -H "Content-Type: application/json" -d '{"name": "My LMS"}'`,
       '',
     ].join('\n'),

@@ -211,6 +211,20 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_console': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('console_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('console_sessions_expires').on('console_sessions').column('expires_at').execute();
+      await db.schema.createIndex('console_sessions_integration').on('console_sessions').column('integration_id').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

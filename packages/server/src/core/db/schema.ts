@@ -167,6 +167,15 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
+/** A signed-in proctor console (migration 0003): an HttpOnly cookie whose token is stored only as its hash. */
+export interface ConsoleSessionsTable {
+  id: string;
+  token_hash: string;
+  integration_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   integrations: IntegrationsTable;
   sessions: SessionsTable;
@@ -178,4 +187,5 @@ export interface Database {
   webhook_outbox: WebhookOutboxTable;
   webhook_attempts: WebhookAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
+  console_sessions: ConsoleSessionsTable;
 }

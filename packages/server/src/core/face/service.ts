@@ -17,6 +17,32 @@ export function faceBlobKeys(sessionId: string) {
   };
 }
 
+/** Where the review endpoint serves the verification frame kept for a violation. */
+export function violationImagePath(sessionId: string, violationId: string): string {
+  return `/api/widget/sessions/${sessionId}/violations/${violationId}/image`;
+}
+
+/**
+ * The ids of the violations whose verification frame is still stored. Only face verification keeps
+ * frames, and only for the violations it raises (server-side identity_mismatch and multiple_faces);
+ * erasure deletes them.
+ */
+export async function violationsWithImages(
+  deps: AppDeps,
+  session: Pick<SessionRow, 'id' | 'erased_at'>,
+  violations: readonly { id: string; type: string; source: string }[],
+): Promise<Set<string>> {
+  const kept = new Set<string>();
+  if (session.erased_at !== null) return kept;
+  const keys = faceBlobKeys(session.id);
+  const candidates = violations.filter((v) => v.source === 'server' && (v.type === 'identity_mismatch' || v.type === 'multiple_faces'));
+  const present = await Promise.all(candidates.map((v) => deps.blobs.has(keys.verification(v.id))));
+  candidates.forEach((v, i) => {
+    if (present[i]) kept.add(v.id);
+  });
+  return kept;
+}
+
 /** The engine, or 503 while none is configured or its models are still loading. */
 export function requireFaceEngine(deps: AppDeps): FaceEngine {
   const engine = deps.faceEngine;

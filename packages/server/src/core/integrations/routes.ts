@@ -7,11 +7,13 @@ import {
   type SessionConfigInput,
 } from '@secureaccess/protocol';
 import { requireAdminIfConfigured, requireApiKey } from '../auth.ts';
-import { newId, newSecret, newWebhookSecret, sha256Hex } from '../crypto.ts';
+import { newSecret, sha256Hex } from '../crypto.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { iso, parseJsonColumn, readJson, type ApiRouter, type IntegrationRow } from '../http.ts';
 import { UrlNotAllowedError } from '../ports.ts';
+import { apiKeyPrefix, createIntegration } from './service.ts';
+import { endConsoleSessionsOf } from '../console/service.ts';
 
 export function toIntegration(row: IntegrationRow): Integration {
   return {
@@ -38,10 +40,6 @@ async function checkWebhookUrl(deps: AppDeps, url: string | null | undefined): P
     }
     throw error;
   }
-}
-
-function keyPrefix(apiKey: string): string {
-  return apiKey.slice(0, 12);
 }
 
 export function registerIntegrationRoutes(api: ApiRouter, deps: AppDeps): void {
@@ -74,23 +72,7 @@ export function registerIntegrationRoutes(api: ApiRouter, deps: AppDeps): void {
     async (c) => {
       const body = await readJson(c, CreateIntegrationRequest, deps.config.maxJsonBytes);
       await checkWebhookUrl(deps, body.webhookUrl);
-      const apiKeyValue = newSecret('sa_live_');
-      const webhookSecret = newWebhookSecret();
-      const now = deps.clock.now();
-      const row: IntegrationRow = {
-        id: newId('int'),
-        name: body.name,
-        webhook_url: body.webhookUrl ?? null,
-        allowed_origins: JSON.stringify(body.allowedOrigins ?? []),
-        retention_days: body.retentionDays ?? 30,
-        default_session_config: '{}',
-        api_key_hash: await sha256Hex(apiKeyValue),
-        api_key_prefix: keyPrefix(apiKeyValue),
-        webhook_secret_sealed: await deps.secrets.seal(webhookSecret),
-        created_at: now,
-        updated_at: now,
-      };
-      await deps.db.insertInto('integrations').values(row).execute();
+      const { row, apiKey: apiKeyValue, webhookSecret } = await createIntegration(deps, body);
       return c.json({ ...toIntegration(row), apiKey: apiKeyValue, webhookSecret }, 201);
     },
   );
@@ -142,20 +124,23 @@ export function registerIntegrationRoutes(api: ApiRouter, deps: AppDeps): void {
       path: '/api/integration/rotate-key',
       tag: 'Integrations',
       summary: 'Rotate the API key',
-      description: 'Issues a new API key, shown only in this response; the old key stops working at once.',
+      description:
+        'Issues a new API key, shown only in this response; the old key stops working at once, and every proctor console signed in with it is signed out. Needs the API key itself: the console cookie is refused (403 `api_key_required`).',
       auth: 'apiKey',
       responses: { 200: { description: 'The new key.', schema: RotateKeyResponse } },
+      errors: ['api_key_required'],
     },
-    apiKey,
+    requireApiKey(deps, { console: false }),
     async (c) => {
       const integration = c.get('integration');
       const apiKeyValue = newSecret('sa_live_');
       await deps.db
         .updateTable('integrations')
-        .set({ api_key_hash: await sha256Hex(apiKeyValue), api_key_prefix: keyPrefix(apiKeyValue), updated_at: deps.clock.now() })
+        .set({ api_key_hash: await sha256Hex(apiKeyValue), api_key_prefix: apiKeyPrefix(apiKeyValue), updated_at: deps.clock.now() })
         .where('id', '=', integration.id)
         .execute();
-      return c.json({ apiKey: apiKeyValue, apiKeyPrefix: keyPrefix(apiKeyValue) });
+      await endConsoleSessionsOf(deps, integration.id);
+      return c.json({ apiKey: apiKeyValue, apiKeyPrefix: apiKeyPrefix(apiKeyValue) });
     },
   );
 }

@@ -75,6 +75,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Sessions: 'Called by the LMS backend with the API key: create proctoring sessions and read their results.',
   Widget: "Called by the widget in the candidate's browser with the session token.",
   Webhooks: 'Delivery log and manual redelivery of signed webhook events.',
+  Console:
+    'Sign-in of the proctor console (served at /console): the API key is exchanged for an HttpOnly cookie that the API-key endpoints accept in its place.',
   Docs: 'This reference, as HTML and as an OpenAPI document.',
 };
 
@@ -83,7 +85,7 @@ function impliedErrorCodes(doc: RouteDoc): string[] {
   const byAuth: Record<AuthKind, string[]> = {
     none: [],
     admin: [],
-    apiKey: ['unauthorized', 'invalid_api_key'],
+    apiKey: ['unauthorized', 'invalid_api_key', 'console_session_required', 'csrf_check_failed'],
     sessionToken: ['unauthorized', 'invalid_session_token', 'session_token_expired', 'origin_not_allowed'],
   };
   const codes = [...byAuth[doc.auth]];

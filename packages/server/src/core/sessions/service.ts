@@ -13,7 +13,7 @@ import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { iso, parseJsonColumn, type IntegrationRef, type IntegrationRow, type SessionRow } from '../http.ts';
 import { transact } from '../tx.ts';
-import { enrollFromPhotoUrl } from '../face/service.ts';
+import { enrollFromPhotoUrl, violationImagePath, violationsWithImages } from '../face/service.ts';
 import { recordingSummary } from '../recording/service.ts';
 import {
   scoresFromState,
@@ -311,6 +311,7 @@ export async function sessionDetail(deps: AppDeps, row: SessionRow): Promise<Ses
     deps.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('session_id', '=', row.id).executeTakeFirst(),
     recordingSummary(deps.db, row.id),
   ]);
+  const withImages = await violationsWithImages(deps, row, violations);
   const client = parseJsonColumn<Record<string, number> | null>(row.client_score, null);
   return {
     ...toSessionSummary(row),
@@ -318,7 +319,7 @@ export async function sessionDetail(deps: AppDeps, row: SessionRow): Promise<Ses
     expiresAt: iso(row.expires_at),
     scores: storedScores(row),
     clientAuthScore: client && row.client_score_at !== null ? { ...client, submittedAt: iso(row.client_score_at) } : null,
-    violations: violations.map(violationFromRow),
+    violations: violations.map((v) => ({ ...violationFromRow(v), imageUrl: withImages.has(v.id) ? violationImagePath(row.id, v.id) : null })),
     scoreSeries: points.map((p) => ({
       at: iso(p.at),
       overall: p.overall,
