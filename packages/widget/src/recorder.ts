@@ -18,7 +18,8 @@ export interface RecordedSegment {
 export interface SegmentedRecorderOptions {
   segmentMs: number;
   firstSequence: number;
-  onSegment: (segment: RecordedSegment) => void;
+  /** Called with each finished segment; `stop()` waits for the promise it returns (e.g. the segment being stored). */
+  onSegment: (segment: RecordedSegment) => void | Promise<void>;
   onError: (message: string) => void;
   videoBitsPerSecond?: number;
   audioBitsPerSecond?: number;
@@ -87,7 +88,7 @@ export class SegmentedRecorder {
     this.finish(previous);
   }
 
-  /** Stops recording; resolves once the last segment has been handed to `onSegment`. */
+  /** Stops recording; resolves once every segment has been handed to `onSegment` and what it returned has settled. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -125,13 +126,17 @@ export class SegmentedRecorder {
       if (segment.recorder.state !== 'inactive') segment.recorder.stop();
       await segment.done;
       if (segment.chunks.length === 0) return;
-      this.options.onSegment({
-        sequence: segment.sequence,
-        blob: new Blob(segment.chunks, { type: this.mimeType }),
-        durationMs,
-        startedAt: new Date(segment.startedAtMs).toISOString(),
-        mimeType: this.mimeType,
-      });
+      try {
+        await this.options.onSegment({
+          sequence: segment.sequence,
+          blob: new Blob(segment.chunks, { type: this.mimeType }),
+          durationMs,
+          startedAt: new Date(segment.startedAtMs).toISOString(),
+          mimeType: this.mimeType,
+        });
+      } catch (error) {
+        this.options.onError(error instanceof Error ? error.message : String(error));
+      }
     })();
     this.pending.add(finished);
     void finished.finally(() => this.pending.delete(finished));
