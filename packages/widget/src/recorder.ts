@@ -21,6 +21,13 @@ export interface SegmentedRecorderOptions {
   /** Called with each finished segment; `stop()` waits for the promise it returns (e.g. the segment being stored). */
   onSegment: (segment: RecordedSegment) => void | Promise<void>;
   onError: (message: string) => void;
+  /**
+   * Called every `timesliceMs` with the segment recorded so far (a WebM cut at a chunk boundary, which
+   * players play up to the cut), so a closed tab or a crash loses at most `timesliceMs` of video.
+   */
+  onPartial?: (segment: RecordedSegment) => void;
+  /** How often the recorder hands over its data (default 2000 ms). */
+  timesliceMs?: number;
   videoBitsPerSecond?: number;
   audioBitsPerSecond?: number;
 }
@@ -51,6 +58,7 @@ interface Active {
   startedPerf: number;
   chunks: Blob[];
   done: Promise<void>;
+  markStopping: () => void;
 }
 
 export class SegmentedRecorder {
@@ -108,21 +116,42 @@ export class SegmentedRecorder {
     const done = new Promise<void>((resolve) => {
       recorder.addEventListener('stop', () => resolve(), { once: true });
     });
+    let stopping = false;
     recorder.addEventListener('dataavailable', (event) => {
       if (event.data.size > 0) chunks.push(event.data);
+      // The last chunk (after stop()) completes the segment; earlier ones only extend the partial copy.
+      if (!stopping && recorder.state === 'recording' && this.options.onPartial && chunks.length > 0) {
+        this.options.onPartial({
+          sequence: active.sequence,
+          blob: new Blob(chunks, { type: this.mimeType }),
+          durationMs: Math.round(performance.now() - active.startedPerf),
+          startedAt: new Date(active.startedAtMs).toISOString(),
+          mimeType: this.mimeType,
+        });
+      }
     });
+    recorder.addEventListener('stop', () => (stopping = true), { once: true });
     recorder.addEventListener('error', (event) => {
       const error = (event as Event & { error?: DOMException }).error;
       this.options.onError(error?.message ?? 'the recorder failed');
     });
-    const active: Active = { recorder, sequence: this.nextSequence++, startedAtMs: Date.now(), startedPerf: performance.now(), chunks, done };
-    recorder.start();
+    const active: Active = {
+      recorder,
+      sequence: this.nextSequence++,
+      startedAtMs: Date.now(),
+      startedPerf: performance.now(),
+      chunks,
+      done,
+      markStopping: () => (stopping = true),
+    };
+    recorder.start(this.options.timesliceMs ?? 2000);
     return active;
   }
 
   private finish(segment: Active): void {
     const durationMs = Math.round(performance.now() - segment.startedPerf);
     const finished = (async () => {
+      segment.markStopping();
       if (segment.recorder.state !== 'inactive') segment.recorder.stop();
       await segment.done;
       if (segment.chunks.length === 0) return;

@@ -13,6 +13,8 @@ export interface StoredSegment {
   durationMs: number;
   startedAt: string;
   mimeType: string;
+  /** The segment recorded so far, kept while it is still being recorded; `sha256` is empty. */
+  partial?: boolean;
 }
 
 export interface StoredEvent {

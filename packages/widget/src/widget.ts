@@ -174,6 +174,7 @@ export class SecureAccessWidget {
   private uploadWaiters: (() => void)[] = [];
   private uploadAttempt = 0;
   private eventAttempt = 0;
+  private eventsDirty = false;
   private wasFullscreen = false;
   private lastMessageId: string | null = null;
   private readonly detection: { frames: number; ms: number; firstMs: number | null } = { frames: 0, ms: 0, firstMs: null };
@@ -759,30 +760,42 @@ export class SecureAccessWidget {
   // ------------------------------------------------------------------------------- event sending
 
   private async flushEvents(): Promise<void> {
-    if (this.flushing.events || !this.session) return;
+    if (!this.session) return;
+    // An event raised while a flush runs is not in that flush's snapshot: the running flush goes round again.
+    this.eventsDirty = true;
+    if (this.flushing.events) return;
     this.flushing.events = true;
     try {
-      for (const event of await this.store.events(this.session.sessionId)) {
-        try {
-          const answer = await this.api.request<StateAnswer & { violation: ServerViolation }>('/api/widget/session/violation', { json: event.payload });
-          await this.store.deleteEvent(event.id);
-          this.eventAttempt = 0;
-          this.applyAnswer(answer);
-        } catch (error) {
-          const e = toSecureAccessError(error);
-          if (e.retryable) {
-            this.eventAttempt++;
-            this.later(() => void this.flushEvents(), backoff(this.eventAttempt, 1000, 30_000));
-            return;
-          }
-          // Refused for good (the session ended, or the event is invalid): it will never be accepted.
-          await this.store.deleteEvent(event.id);
-          if (e.code === 'session_not_in_progress') void this.refreshSession();
-        }
+      while (this.eventsDirty) {
+        this.eventsDirty = false;
+        if (!(await this.sendStoredEvents())) return;
       }
     } finally {
       this.flushing.events = false;
     }
+  }
+
+  /** Sends the stored events in order; false when a retryable failure scheduled a later attempt. */
+  private async sendStoredEvents(): Promise<boolean> {
+    for (const event of await this.store.events(this.session.sessionId)) {
+      try {
+        const answer = await this.api.request<StateAnswer & { violation: ServerViolation }>('/api/widget/session/violation', { json: event.payload });
+        await this.store.deleteEvent(event.id);
+        this.eventAttempt = 0;
+        this.applyAnswer(answer);
+      } catch (error) {
+        const e = toSecureAccessError(error);
+        if (e.retryable) {
+          this.eventAttempt++;
+          this.later(() => void this.flushEvents(), backoff(this.eventAttempt, 1000, 30_000));
+          return false;
+        }
+        // Refused for good (the session ended, or the event is invalid): it will never be accepted.
+        await this.store.deleteEvent(event.id);
+        if (e.code === 'session_not_in_progress') void this.refreshSession();
+      }
+    }
+    return true;
   }
 
   // ----------------------------------------------------------------------------------- recording
@@ -795,6 +808,7 @@ export class SecureAccessWidget {
         firstSequence: this.nextSequence,
         // Returned so that stopping the recorder waits until the last segment is stored and queued for upload.
         onSegment: (segment) => this.persistSegment(segment),
+        onPartial: (segment) => this.persistPartial(segment),
         onError: (message) => this.report('recording_failed', `Recording failed: ${message}`),
       });
       this.recorder.start();
@@ -826,10 +840,31 @@ export class SecureAccessWidget {
     void this.flushUploads();
   }
 
+  /** Keeps the segment recorded so far in IndexedDB: what a closed tab or a crash leaves is uploaded by the next init(). */
+  private persistPartial(segment: RecordedSegment): void {
+    // Called synchronously from the recorder's event: this write is queued before the final one of the segment.
+    void this.store
+      .putSegment({
+        sessionId: this.session.sessionId,
+        sequence: segment.sequence,
+        blob: segment.blob,
+        sha256: '',
+        durationMs: segment.durationMs,
+        startedAt: segment.startedAt,
+        mimeType: segment.mimeType,
+        partial: true,
+      })
+      .catch(() => {});
+  }
+
   /** Uploads segments left in this browser by an earlier page (closed tab, crash) and sets the next sequence. */
   private async resumeLeftovers(): Promise<void> {
     const leftovers = await this.store.segments(this.session.sessionId).catch(() => [] as StoredSegment[]);
-    for (const s of leftovers) this.pendingSegments.set(s.sequence, s);
+    for (const s of leftovers) {
+      // A segment the earlier page was still recording: what it had kept is uploaded as the segment.
+      const segment = s.partial ? { ...s, partial: false, sha256: await sha256Hex(s.blob) } : s;
+      this.pendingSegments.set(segment.sequence, segment);
+    }
     let serverMax = -1;
     if (this.session.status !== 'created') {
       try {
