@@ -33,10 +33,24 @@ export async function createFaceCounter(assetsUrl: string, options: FaceCounterO
     inputSize: options.inputSize ?? 224,
     scoreThreshold: options.scoreThreshold ?? 0.5,
   });
+  // The frame is scaled down to the detector's input width before it reaches tfjs: reading a 640×480
+  // frame's pixels and resizing them as a tensor cost more than the detection itself, and the detector
+  // sees the same 224 px either way.
+  const inputSize = options.inputSize ?? 224;
+  const canvas = document.createElement('canvas');
+  const context = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
+  if (!context) throw new Error('no 2D canvas');
   return {
     backend,
     async count(input: HTMLVideoElement | HTMLCanvasElement): Promise<number> {
-      const faces = await faceapi.detectAllFaces(input, detectorOptions);
+      const width = input instanceof HTMLVideoElement ? input.videoWidth : input.width;
+      const height = input instanceof HTMLVideoElement ? input.videoHeight : input.height;
+      if (!width || !height) return 0;
+      const scale = Math.min(1, inputSize / Math.max(width, height));
+      canvas.width = Math.round(width * scale);
+      canvas.height = Math.round(height * scale);
+      context.drawImage(input, 0, 0, canvas.width, canvas.height);
+      const faces = await faceapi.detectAllFaces(canvas, detectorOptions);
       return faces.length;
     },
     dispose(): void {
