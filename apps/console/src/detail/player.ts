@@ -42,6 +42,8 @@ export class RecordingPlayer {
   /** Where to seek once the loading segment's metadata is known (ms into the segment). */
   private pendingSeekMs: number | null = null;
   private pendingPlay = false;
+  /** Set while findDuration() has sent the video to its end to learn its length. */
+  private probingDuration = false;
 
   /**
    * @param startMs the session's start (epoch ms): offset 0 of the timeline
@@ -71,10 +73,15 @@ export class RecordingPlayer {
       this.message,
     );
 
-    this.video.addEventListener('loadedmetadata', () => this.applyPendingSeek());
+    this.video.addEventListener('loadedmetadata', () => {
+      if (this.video.duration === Infinity) this.findDuration();
+      else this.applyPendingSeek();
+    });
     this.video.addEventListener('timeupdate', () => this.updatePosition());
     this.video.addEventListener('seeked', () => this.updatePosition());
     this.video.addEventListener('ended', () => {
+      // Not a segment played to its end: findDuration() visiting the end, or an ended event that came late.
+      if (this.probingDuration || !this.video.ended) return;
       if (this.current + 1 < this.segments.length) this.load(this.current + 1, 0, true);
     });
     this.video.addEventListener('error', () => {
@@ -153,11 +160,42 @@ export class RecordingPlayer {
       this.pendingSeekMs = withinMs;
       this.pendingPlay = play;
       this.video.src = segment.url;
+    } else if (this.probingDuration) {
+      // findDuration() is at the end of this segment; it applies this once it knows the length.
+      this.pendingSeekMs = withinMs;
+      this.pendingPlay ||= play;
     } else {
       this.video.currentTime = withinMs / 1000;
       if (play) void this.video.play().catch(() => undefined);
     }
     this.updatePosition();
+  }
+
+  /**
+   * A MediaRecorder WebM (what the widget uploads) declares no duration: Chrome reports Infinity, so the
+   * controls show no length and cannot scrub. Seeking far past the end makes the browser read to the end
+   * and report the real duration; then the pending seek (or the start) is applied as usual.
+   */
+  private findDuration(): void {
+    const video = this.video;
+    const src = video.getAttribute('src');
+    this.probingDuration = true;
+    const finish = (): void => {
+      video.removeEventListener('durationchange', onChange);
+      video.removeEventListener('seeked', onChange);
+      this.probingDuration = false;
+      if (video.getAttribute('src') !== src) return; // another segment was loaded meanwhile
+      video.currentTime = (this.pendingSeekMs ?? 0) / 1000;
+      this.pendingSeekMs = null;
+      this.applyPendingSeek();
+    };
+    // durationchange brings the real length; a seek that ends without one leaves the video as it was.
+    const onChange = (): void => {
+      if (Number.isFinite(video.duration) || video.getAttribute('src') !== src || !video.seeking) finish();
+    };
+    video.addEventListener('durationchange', onChange);
+    video.addEventListener('seeked', onChange);
+    video.currentTime = Number.MAX_SAFE_INTEGER;
   }
 
   private applyPendingSeek(): void {
