@@ -209,8 +209,9 @@ describe('proctor console', () => {
     await page.getByTestId('dialog-confirm').click();
     await page.getByTestId('action-status').filter({ hasText: 'Session stopped.' }).waitFor();
     const detail = await api.call('GET', `/api/widget/sessions/${session.sessionId}`, { token: integration.apiKey });
-    expect(detail.body).toMatchObject({ status: 'stopped', stopReason: 'proctor' });
+    expect(detail.body).toMatchObject({ status: 'stopped', stopReason: 'proctor', stopNote: 'Left the room' });
     await page.locator('[data-testid="session-summary"] [data-testid="session-status"][data-status="stopped"]').waitFor();
+    await expect.poll(() => page.getByTestId('stop-reason').textContent()).toContain('Left the room');
     expect(await page.getByTestId('stop-session').isDisabled()).toBe(true);
     // Enrolled without a photo (set directly above): the photo's 404 is shown as "no photo", nothing else failed.
     expect(await page.getByTestId('enrollment-none').isVisible()).toBe(true);

@@ -202,6 +202,10 @@ export type SessionSummary = z.infer<typeof SessionSummary>;
 
 /** Full results for the LMS (API key). */
 export const SessionDetail = SessionSummary.extend({
+  stopNote: z
+    .string()
+    .nullable()
+    .meta({ description: 'The free-text reason given with a stop (by the candidate through the widget, or by a proctor).' }),
   config: SessionConfig,
   expiresAt: IsoDateTime,
   scores: AuthScoresSchema,

@@ -137,6 +137,8 @@ describe('session lifecycle', () => {
     expect(stop.body).toMatchObject({ status: 'stopped', stopReason: 'manual' });
     const stopNoBody = await t.call('POST', '/api/widget/session/stop', { token: session.sessionToken });
     expect(stopNoBody.status).toBe(200);
+    const stopped = await t.call('GET', `/api/widget/sessions/${session.sessionId}`, { token: integration.apiKey });
+    expect(stopped.body).toMatchObject({ stopReason: 'manual', stopNote: 'Candidate felt unwell' });
 
     const other = await createSession(t, integration.apiKey);
     await markEnrolled(t, other.sessionId);
@@ -144,6 +146,7 @@ describe('session lifecycle', () => {
     const proctor = await t.call('POST', `/api/widget/sessions/${other.sessionId}/stop`, { token: integration.apiKey, body: {} });
     expect(proctor.status).toBe(200);
     expect(proctor.body).toMatchObject({ status: 'stopped', stopReason: 'proctor' });
+    expect((await t.call('GET', `/api/widget/sessions/${other.sessionId}`, { token: integration.apiKey })).body.stopNote).toBeNull();
     const seen = await t.call('GET', '/api/widget/session', { token: other.sessionToken });
     expect(seen.body).toMatchObject({ status: 'stopped', stopReason: 'proctor' });
   });

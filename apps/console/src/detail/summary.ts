@@ -31,7 +31,7 @@ export class Summary {
         detail.assessmentTitle ?? detail.externalAssessmentId ?? strings.none,
         h('div', { class: 'sub' }, [detail.externalAssessmentId, humanize(detail.assessmentType)].filter(Boolean).join(' · ')),
       ),
-      item(s.status, statusBadge(detail.status), detail.stopReason ? h('div', { class: 'sub', testid: 'stop-reason' }, `${s.stopReason}: ${detail.stopReason}`) : null),
+      item(s.status, statusBadge(detail.status), detail.stopReason ? h('div', { class: 'sub', testid: 'stop-reason' }, `${s.stopReason}: ${detail.stopReason}${detail.stopNote ? ` — “${detail.stopNote}”` : ''}`) : null),
       item(
         s.score,
         h('span', { class: `score-big ${scoreClass(detail.scores.overall)}`, testid: 'auth-score' }, formatScore(detail.scores.overall)),

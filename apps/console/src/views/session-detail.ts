@@ -128,6 +128,7 @@ export function sessionDetailView(ctx: ViewContext): () => void {
         if (fresh.erasedAt !== null && !erased) return build(fresh);
         const known = new Set(detail.violations.map((v) => v.id));
         applyState({ ...fresh });
+        detail.stopNote = fresh.stopNote;
         detail.consentAt = fresh.consentAt;
         detail.enrollment = fresh.enrollment;
         for (const violation of fresh.violations) if (!known.has(violation.id)) addViolation(violation);

@@ -315,6 +315,7 @@ export async function sessionDetail(deps: AppDeps, row: SessionRow): Promise<Ses
   const client = parseJsonColumn<Record<string, number> | null>(row.client_score, null);
   return {
     ...toSessionSummary(row),
+    stopNote: row.stop_note,
     config: sessionConfig(row),
     expiresAt: iso(row.expires_at),
     scores: storedScores(row),
