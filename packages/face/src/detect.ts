@@ -75,8 +75,12 @@ export const AGREE_SCORE = 0.5;
 /** A face found by the tiny passes, `confirmed` when both passes saw it. */
 type Candidate = FoundFace & { confirmed?: boolean };
 
-/** All faces in the image, by the chosen strategy; [] when there is none. */
-export async function detectFaces(models: Models, tensor: Tensor3D, strategy: DetectorStrategy): Promise<FoundFace[]> {
+/**
+ * All faces in the image, by the chosen strategy; [] when there is none. `fromStage: 1` skips the first
+ * `fast` stage (the two merged tiny passes), for an engine that ran it split over two workers
+ * (`mergeFirstStage`) and found nothing.
+ */
+export async function detectFaces(models: Models, tensor: Tensor3D, strategy: DetectorStrategy, fromStage = 0): Promise<FoundFace[]> {
   if (strategy === 'accurate') return detectSsd(models, tensor, DETECTION_PASSES);
   const stages: { run: () => Promise<Candidate[]>; trust: number }[] = [
     { run: () => detectTinyMerged(models, tensor, [FAST_PASSES.main, FAST_PASSES.small]), trust: CONFIRM_BELOW },
@@ -84,7 +88,7 @@ export async function detectFaces(models: Models, tensor: Tensor3D, strategy: De
     // The other SSD passes are for small faces and faces filling the frame, which the tiny passes cover.
     { run: () => detectSsd(models, tensor, DETECTION_PASSES.slice(0, 1)), trust: Infinity },
   ];
-  for (const stage of stages) {
+  for (const stage of stages.slice(fromStage)) {
     const faces: FoundFace[] = [];
     for (const { score, box, confirmed } of await stage.run()) {
       if (score >= stage.trust || confirmed || (await seenAgain(models, tensor, box))) faces.push({ score, box });
@@ -106,6 +110,44 @@ async function detectTinyMerged(models: Models, tensor: Tensor3D, [first, second
     else if (seen < fromFirst && face.score >= AGREE_SCORE) faces[seen]!.confirmed = true;
   }
   return faces;
+}
+
+/** A face of one of the first stage's passes, run alone, with its own confirmation (re-detection) done. */
+export interface PassFace extends FoundFace {
+  /** Scored CONFIRM_BELOW or more, or found again by `seenAgain`. */
+  seen: boolean;
+}
+
+/**
+ * One pass of the first `fast` stage on its own ('main' = 224, 'small' = 416), for running the two
+ * passes in two workers at once. Faces the pass reports twice are kept once, as detectTinyMerged does;
+ * every face scored under CONFIRM_BELOW is re-detected here (the merge may not need it: two scales that
+ * agree also confirm a face).
+ */
+export async function detectFirstStagePass(models: Models, tensor: Tensor3D, which: 'main' | 'small'): Promise<PassFace[]> {
+  const faces: FoundFace[] = [];
+  for (const face of await detectTiny(models, tensor, FAST_PASSES[which])) {
+    if (which === 'small' || !faces.some((f) => sameFace(f.box, face.box))) faces.push(face);
+  }
+  const out: PassFace[] = [];
+  for (const face of faces) out.push({ ...face, seen: face.score >= CONFIRM_BELOW || (await seenAgain(models, tensor, face.box)) });
+  return out;
+}
+
+/**
+ * The first `fast` stage from its two passes run apart: exactly the faces `detectFaces` accepts at that
+ * stage, in the same order. `origin` is the face's index among `main`'s faces, or -1 for a face only
+ * the 416 pass found.
+ */
+export function mergeFirstStage(main: readonly PassFace[], small: readonly PassFace[]): (FoundFace & { origin: number })[] {
+  const faces: (PassFace & { origin: number; confirmed?: boolean })[] = main.map((f, origin) => ({ ...f, origin }));
+  const fromFirst = faces.length;
+  for (const face of small) {
+    const seen = faces.findIndex((f) => sameFace(f.box, face.box));
+    if (seen < 0) faces.push({ ...face, origin: -1 });
+    else if (seen < fromFirst && face.score >= AGREE_SCORE) faces[seen]!.confirmed = true;
+  }
+  return faces.filter((f) => f.score >= CONFIRM_BELOW || f.confirmed || f.seen).map(({ score, box, origin }) => ({ score, box, origin }));
 }
 
 /** Whether the tiny detector finds a face at the centre of a crop CONFIRM.crop times the box. */

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { DETECTOR_STRATEGIES, type DetectorStrategy } from './detect.ts';
+import { assembleSplit, primaryFace } from './pick.ts';
+import { DETECTOR_STRATEGIES, mergeFirstStage, type DetectorStrategy } from './detect.ts';
 import { FaceEngineError, WorkerPool } from './pool.ts';
 import { decodeTemplate, descriptorDistance, encodeTemplate, judgeDistance } from './template.ts';
 import type { FaceEngine, FaceEnrollResult, FaceVerifyResult, ImageAnalysis } from './types.ts';
@@ -25,6 +26,11 @@ export interface FaceEngineOptions {
    * threshold and templates either way; see the README for both strategies' accuracy and face counts.
    */
   detector?: DetectorStrategy;
+  /**
+   * With the `fast` detector, an image arriving while two workers are idle is analysed by both at once
+   * (`analyzeSplit`: same result, ~40 % sooner). Default true; under load every image takes one worker.
+   */
+  splitWhenIdle?: boolean;
   /** Requests allowed to wait for a worker; beyond, calls fail at once with FaceEngineError 'busy'. Default 16 per worker. */
   maxQueue?: number;
   /** A single analysis running longer is treated as a hung worker, which is replaced. Default 30 s. */
@@ -73,14 +79,45 @@ export async function createFaceEngine(options: FaceEngineOptions = {}): Promise
       throw err;
     }
   }
+  const split = detector === 'fast' && options.splitWhenIdle !== false;
+  const analyze = (image: Uint8Array): Promise<ImageAnalysis> => (split && pool.idle() >= 2 ? analyzeSplit(pool, image) : pool.run(image));
   return {
     ready: () => pool.ready(),
     whenReady: () => pool.whenReady(),
-    analyze: (image) => pool.run(image),
+    analyze,
     close: () => pool.close(),
-    enroll: async (image) => enrollFrom(await pool.run(image)),
-    verify: async (image, template) => verifyFrom(await pool.run(image), template),
+    enroll: async (image) => enrollFrom(await analyze(image)),
+    verify: async (image, template) => verifyFrom(await analyze(image), template),
   };
+}
+
+/**
+ * One image over two idle workers: the first stage's 224 pass (and the description of the face it
+ * would pick) in one, its 416 pass in the other, merged exactly as one worker merges them
+ * (`mergeFirstStage`). The answer is the same as `analyzeImage`'s; it comes in about the time of the
+ * longer half instead of the sum. When the 416 pass changes which face is the candidate's, that face is
+ * described afterwards; when the first stage finds nothing, the later stages run in one worker.
+ */
+export async function analyzeSplit(pool: WorkerPool, image: Uint8Array): Promise<ImageAnalysis> {
+  const [main, small] = await Promise.all([pool.runPart(image, { kind: 'main' }), pool.runPart(image, { kind: 'small' })]);
+  if (!main.ok) return main;
+  if (main.kind !== 'main' || !small.ok || small.kind !== 'small') throw new Error('face worker answered the wrong part');
+  const found = mergeFirstStage(main.faces, small.faces);
+  const detectMs = Math.max(main.timings.detectMs, small.timings.detectMs);
+  if (found.length === 0) {
+    const rest = await pool.runPart(image, { kind: 'rest' });
+    if (!rest.ok || rest.kind !== 'rest') throw new Error('face worker answered the wrong part');
+    return rest.analysis;
+  }
+  const index = primaryFace(found, main.work);
+  const chosen = found[index]!;
+  if (main.described && chosen.origin === main.described.origin) {
+    return assembleSplit(main, found, { index, face: main.described.face }, main.timings.embedMs, detectMs);
+  }
+  const t0 = performance.now();
+  const described = await pool.runPart(image, { kind: 'describe', box: chosen.box });
+  if (!described.ok || described.kind !== 'describe') throw new Error('face worker answered the wrong part');
+  return assembleSplit(main, found, { index, face: described.face }, performance.now() - t0, detectMs);
 }
 
 export function enrollFrom(analysis: ImageAnalysis): FaceEnrollResult {

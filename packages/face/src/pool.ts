@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { AnalysisPart, PartResult } from './analyze.ts';
 import type { ImageAnalysis } from './types.ts';
 import type { WorkerMessage, WorkerOptions, WorkerRequest } from './worker.ts';
 
@@ -24,7 +25,8 @@ export interface PoolOptions extends WorkerOptions {
 interface Job {
   id: number;
   image: Uint8Array;
-  resolve(result: ImageAnalysis): void;
+  part?: AnalysisPart;
+  resolve(result: ImageAnalysis | PartResult): void;
   reject(err: Error): void;
 }
 
@@ -75,6 +77,21 @@ export class WorkerPool {
   }
 
   run(image: Uint8Array): Promise<ImageAnalysis> {
+    return this.submit(image) as Promise<ImageAnalysis>;
+  }
+
+  /** A piece of an analysis (analyze.ts, `analyzePart`), queued like any job. */
+  runPart(image: Uint8Array, part: AnalysisPart): Promise<PartResult> {
+    return this.submit(image, part) as Promise<PartResult>;
+  }
+
+  /** Workers loaded and without a job, when nothing waits: how many could start a job right now. */
+  idle(): number {
+    if (this.queue.length > 0) return 0;
+    return [...this.slots].filter((s) => s.ready && !s.job).length;
+  }
+
+  private submit(image: Uint8Array, part?: AnalysisPart): Promise<ImageAnalysis | PartResult> {
     if (this.closed) return Promise.reject(new FaceEngineError('unavailable', 'The face engine is closed.'));
     if (this.queue.length >= this.options.maxQueue) {
       return Promise.reject(new FaceEngineError('busy', 'The face engine is overloaded; retry shortly.'));
@@ -82,7 +99,7 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       // A private copy (not slice(): on a Node Buffer it is a view) whose buffer can be moved to the
       // worker while the caller keeps its bytes.
-      this.queue.push({ id: this.nextId++, image: new Uint8Array(image), resolve, reject });
+      this.queue.push({ id: this.nextId++, image: new Uint8Array(image), ...(part ? { part } : {}), resolve, reject });
       this.dispatch();
     });
   }
@@ -153,7 +170,7 @@ export class WorkerPool {
       slot.timer = setTimeout(() => {
         void this.retire(slot, new FaceEngineError('unavailable', 'The face analysis took too long.'));
       }, this.options.jobTimeoutMs);
-      const request: WorkerRequest = { id: job.id, image: job.image };
+      const request: WorkerRequest = { id: job.id, image: job.image, ...(job.part ? { part: job.part } : {}) };
       slot.worker.postMessage(request, [job.image.buffer as ArrayBuffer]);
     }
   }

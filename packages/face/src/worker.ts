@@ -1,14 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyzeImage } from './analyze.ts';
+import { analyzeImage, analyzePart, type AnalysisPart, type PartResult } from './analyze.ts';
 import type { DetectorStrategy } from './detect.ts';
 import { loadModels, type Models } from './models.ts';
 
 /** Messages between the pool and a worker. One job at a time per worker. */
-export type WorkerRequest = { id: number; image: Uint8Array };
+export type WorkerRequest = { id: number; image: Uint8Array; part?: AnalysisPart };
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'load_failed'; message: string }
-  | { type: 'result'; id: number; result: import('./types.ts').ImageAnalysis }
+  | { type: 'result'; id: number; result: import('./types.ts').ImageAnalysis | PartResult }
   | { type: 'error'; id: number; message: string };
 
 export interface WorkerOptions {
@@ -35,7 +35,8 @@ try {
 }
 
 port.on('message', (request: WorkerRequest) => {
-  analyzeImage(models, request.image, options.detector).then(
+  const work = request.part ? analyzePart(models, request.image, request.part) : analyzeImage(models, request.image, options.detector);
+  work.then(
     (result) => send({ type: 'result', id: request.id, result }),
     (err: unknown) => send({ type: 'error', id: request.id, message: err instanceof Error ? err.message : String(err) }),
   );
