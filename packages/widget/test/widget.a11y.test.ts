@@ -2,13 +2,13 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STRINGS } from '../src/strings.ts';
 import { launchBrowser, newCameraContext, switchTabAway } from './support/browser.ts';
-import { faceVideo, PERSON_A } from './support/fixtures.ts';
-import { startApiServer, startLmsServer, waitForWidgetEvent, type ApiServer, type LmsServer } from './support/servers.ts';
+import { enrolmentJpeg, faceVideo, PERSON_A } from './support/fixtures.ts';
+import { startApiServer, startLmsServer, waitForWidgetEvent, widgetEvents, type ApiServer, type LmsServer } from './support/servers.ts';
 
 /**
  * The widget without a mouse, and what a screen reader hears: a candidate goes through consent, the
  * camera check and enrollment with Tab and Enter only, and a warning is announced once in the live
- * region (not again on every detection).
+ * region (not again on every detection). Also fullscreen, which needs real user gestures (clicks).
  */
 
 let api: ApiServer;
@@ -104,6 +104,57 @@ describe('keyboard and screen readers', () => {
       await page.keyboard.press('Enter');
       await expect.poll(async () => (await api.call('GET', `/api/widget/sessions/${session.sessionId}`, { token: await api.apiKey() })).body.messagesCount).toBe(1);
       await page.evaluate(() => window.__widget!.completeAssessment());
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
+
+describe('fullscreen', () => {
+  it('startAssessment() from a click enters fullscreen; leaving it is a fullscreen_exit and the widget offers to return', async () => {
+    const session = await api.createSession({ config: { requireFullscreen: true } });
+    const enrolled = await api.call('POST', '/api/widget/session/face-enroll', {
+      token: session.sessionToken,
+      body: { imageBase64: enrolmentJpeg().toString('base64'), source: 'upload' },
+    });
+    expect(enrolled.status).toBe(200);
+    const context = await newCameraContext(browser);
+    const page = await context.newPage();
+    try {
+      await page.goto(lms.examUrl(session.sessionToken, { presenceBatchSeconds: 1 }));
+      void page.evaluate(() => window.__widget!.init());
+      await page.locator('[data-sa-action="consent-accept"]').click();
+      await page.locator('[data-sa-action="camera-continue"]').click();
+      await waitForWidgetEvent(page, 'ready', { timeout: 30_000 });
+      // The host's own start button: a real click, so the widget may request fullscreen.
+      await page.evaluate(() => {
+        const button = document.createElement('button');
+        button.id = 'start';
+        button.textContent = 'Start exam';
+        button.addEventListener('click', () => void window.__widget!.startAssessment());
+        document.body.append(button);
+      });
+      await page.locator('#start').click();
+      await page.locator('[data-sa-screen="exam"]').waitFor();
+      await expect.poll(() => page.evaluate(() => document.fullscreenElement !== null)).toBe(true);
+      expect(await page.locator('[data-sa-banner="fullscreen"]').count()).toBe(0);
+
+      await page.evaluate(() => document.exitFullscreen());
+      const exit = await waitForWidgetEvent(page, 'cheatingDetected', { where: (e) => e.data.type === 'fullscreen_exit' });
+      expect(exit.data).toMatchObject({ type: 'fullscreen_exit', severity: 'medium', source: 'client' });
+      await page.locator('[data-sa-action="fullscreen-enter"]').waitFor();
+      const apiKey = await api.apiKey();
+      await expect
+        .poll(async () => (await api.call('GET', `/api/widget/sessions/${session.sessionId}`, { token: apiKey })).body.violations.map((v: { type: string }) => v.type))
+        .toEqual(['fullscreen_exit']);
+      // The banner's button is a real click too: back in fullscreen, the banner goes.
+      await page.locator('[data-sa-action="fullscreen-enter"]').click();
+      await expect.poll(() => page.evaluate(() => document.fullscreenElement !== null)).toBe(true);
+      await expect.poll(() => page.locator('[data-sa-banner="fullscreen"]').count()).toBe(0);
+      // Completing leaves fullscreen without counting it as an exit.
+      await page.evaluate(() => window.__widget!.completeAssessment());
+      await expect.poll(() => page.evaluate(() => document.fullscreenElement === null)).toBe(true);
+      expect((await widgetEvents(page)).filter((e) => e.type === 'cheatingDetected')).toHaveLength(1);
     } finally {
       await context.close();
     }
