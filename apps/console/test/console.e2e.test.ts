@@ -255,6 +255,54 @@ describe('proctor console', () => {
     await page.getByTestId('redeliver-status').filter({ hasText: 'queued' }).waitFor();
   });
 
+  test('works from the keyboard alone: sign in, open a session, send a message, stop it', async () => {
+    const session = await liveSession({ externalUserId: 'stu-keys', userName: 'Key Board' });
+    const page = await newPage();
+    /** The focused element: its data-testid, else its tag and accessible text. */
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el?.dataset.testid ?? `${el?.tagName.toLowerCase()}:${(el?.textContent ?? '').trim().slice(0, 40)}`;
+      });
+    const tabUntil = async (matches: (f: string) => boolean, what: string, max = 60) => {
+      for (let i = 0; i < max; i++) {
+        if (matches(await focused())) return;
+        await page.keyboard.press('Tab');
+      }
+      throw new Error(`Tab never reached ${what} (focus on ${await focused()})`);
+    };
+
+    await page.goto(`${api.url}/console/sessions`);
+    await page.waitForURL('**/console/signin**');
+    await tabUntil((f) => f === 'signin-key', 'the API key field');
+    await page.keyboard.type(integration.apiKey);
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/console/sessions');
+    await page.getByTestId('sessions-table').waitFor();
+    // After navigation the focus is on the page's main region: the next Tab is inside the page's content.
+    await tabUntil((f) => f === 'a:Key Board', "the candidate's row link");
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/console/sessions/${session.sessionId}`);
+
+    await page.getByTestId('message-input').waitFor();
+    await tabUntil((f) => f === 'message-input', 'the message box');
+    await page.keyboard.type('Typed without a mouse');
+    await tabUntil((f) => f === 'message-send', 'the send button');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(async () => (await api.call('GET', '/api/widget/session/messages', { token: session.sessionToken })).body.messages.map((m: { body: string }) => m.body))
+      .toEqual(['Typed without a mouse']);
+
+    await tabUntil((f) => f === 'stop-session', 'the stop button');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('stop-reason-input').waitFor();
+    // The dialog takes the focus; Tab reaches its confirm button, Enter stops the session.
+    await tabUntil((f) => f === 'dialog-confirm', 'the dialog confirm button', 10);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('action-status').filter({ hasText: 'Session stopped.' }).waitFor();
+    expect((await api.call('GET', `/api/widget/sessions/${session.sessionId}`, { token: integration.apiKey })).body.status).toBe('stopped');
+  });
+
   test('sign out ends the console session', async () => {
     const page = await newPage();
     await signIn(page);
