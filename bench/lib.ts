@@ -15,12 +15,30 @@ export function benchDataDir(): string {
   return dir;
 }
 
+/**
+ * A fixed single-threaded workload (a JavaScript number-crunching loop), timed: hosts of the same
+ * nominal kind differ by 1.5-2x, so every benchmark prints this figure to make runs on different
+ * machines comparable. Lower is faster; best of three.
+ */
+export function calibrationMs(): number {
+  let best = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    let x = 0;
+    for (let i = 1; i < 30_000_000; i++) x += Math.sqrt(i) * ((i & 7) - 3.5);
+    if (x === 42) process.stdout.write('');
+    best = Math.min(best, performance.now() - t0);
+  }
+  return Math.round(best);
+}
+
 /** The machine, Node version and what else is running: printed first by every benchmark. */
 export function machineHeader(runs: string): string {
   const cpus = os.cpus();
   const load = os.loadavg()[0] ?? 0;
   return (
     `Machine: ${cpus.length} CPU(s), ${cpus[0]?.model ?? 'unknown'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}\n` +
+    `CPU calibration: ${calibrationMs()} ms (bench/lib.ts calibrationMs: a fixed JavaScript loop; lower is faster)\n` +
     `${runs}\n` +
     `Load average (1 min) before the run: ${load.toFixed(2)}${load > 0.5 ? '  (WARNING: something else is using the CPU; figures will be low and noisy)' : ''}\n\n`
   );
