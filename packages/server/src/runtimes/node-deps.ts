@@ -141,6 +141,10 @@ export function configFromEnv(): Partial<AppConfig> & {
       max: intFromEnv('SECUREACCESS_INTEGRATION_CREATE_LIMIT', DEFAULT_CONFIG.integrationCreateLimit.max),
       windowMs: DEFAULT_CONFIG.integrationCreateLimit.windowMs,
     },
+    consoleLoginLimit: {
+      max: intFromEnv('SECUREACCESS_CONSOLE_LOGIN_LIMIT', DEFAULT_CONFIG.consoleLoginLimit.max),
+      windowMs: DEFAULT_CONFIG.consoleLoginLimit.windowMs,
+    },
     ...(schedule
       ? {
           webhookRetryScheduleMs: schedule.split(',').map((part) => {
