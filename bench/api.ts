@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import os from 'node:os';
 import { join } from 'node:path';
-import { benchDataDir, machineHeader, post, startChild, stopChildren } from './lib.ts';
+import { benchDataDir, machineHeader, post, runBench, startChild, stopChildren } from './lib.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -154,10 +154,4 @@ async function main(): Promise<void> {
   await stopChildren();
 }
 
-main().then(
-  () => process.exit(),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

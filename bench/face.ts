@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { benchDataDir, machineHeader, post, startChild, stopChildren } from './lib.ts';
+import { benchDataDir, machineHeader, post, runBench, startChild, stopChildren } from './lib.ts';
 
 const REQUESTS = Number(process.env.BENCH_FACE_REQUESTS ?? 100);
 const DURATION = Number(process.env.BENCH_DURATION ?? 15);
@@ -97,10 +97,4 @@ async function main(): Promise<void> {
   await stopChildren();
 }
 
-main().then(
-  () => process.exit(),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -131,3 +131,14 @@ export async function post(url: string, token: string | undefined, body?: unknow
   return json;
 }
 
+
+/** Runs a benchmark's main(): exits 0 or with the code main set, 1 with the stack if it threw. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(),
+    (error: unknown) => {
+      process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

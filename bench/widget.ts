@@ -22,7 +22,7 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import { launchBrowser, newCameraContext } from '../packages/widget/test/support/browser.ts';
 import { enrolmentJpeg, faceVideo, PERSON_A } from '../packages/widget/test/support/fixtures.ts';
 import { startApiServer, startLmsServer, waitForWidgetEvent, type ApiServer, type LmsServer } from '../packages/widget/test/support/servers.ts';
-import { machineHeader } from './lib.ts';
+import { machineHeader, runBench } from './lib.ts';
 
 const DIST = path.resolve(import.meta.dirname, '../packages/widget/dist');
 const MONITOR_SECONDS = Number(process.env.BENCH_WIDGET_SECONDS ?? 60);
@@ -91,10 +91,9 @@ interface Monitoring {
   metrics: { detectorBackend: string | null; framesChecked: number; detectionMsPerFrame: number | null; firstDetectionMs: number | null };
 }
 
-async function monitor(browser: Browser, page: Page, seconds: number): Promise<Monitoring> {
+async function monitor(page: Page, seconds: number): Promise<Monitoring> {
   // Chromium is a child of this process: count the renderers descending from it.
   const pid = process.pid;
-  void browser;
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   const cpu0 = await rendererCpuSeconds(pid);
@@ -156,7 +155,7 @@ async function main(): Promise<void> {
     process.stdout.write(`init() → onReady (reload mid-exam, no click)      ${(r1 - r0).toFixed(0)} ms\n`);
 
     await page.waitForTimeout(5000); // detector loaded and warm
-    const withRecording = await monitor(browser, page, Math.min(30, MONITOR_SECONDS));
+    const withRecording = await monitor(page, Math.min(30, MONITOR_SECONDS));
     await page.evaluate(() => window.__widget!.completeAssessment());
     await page.context().close();
 
@@ -167,7 +166,7 @@ async function main(): Promise<void> {
     await waitForWidgetEvent(livePage, 'ready', { timeout: 30_000 });
     await livePage.evaluate(() => window.__widget!.startAssessment());
     await livePage.waitForTimeout(5000);
-    const live = await monitor(browser, livePage, MONITOR_SECONDS);
+    const live = await monitor(livePage, MONITOR_SECONDS);
     await livePage.evaluate(() => window.__widget!.completeAssessment());
 
     const m = live.metrics;
@@ -185,4 +184,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench(main);

@@ -7,8 +7,6 @@ import { CHIP_FACE_SPAN, chipSharpness } from './quality.ts';
 import type { DetectedFace, ImageAnalysis } from './types.ts';
 import { clipBox, primaryFace, round, scaleBox } from './pick.ts';
 
-export { primaryFace } from './pick.ts';
-
 type Box = DetectedFace['box'];
 
 /** Everything a worker computes for one image: decode, detect, pick the main face, align, describe. */

@@ -2,12 +2,11 @@
  * The pure parts of an analysis, shared by the workers (analyze.ts) and the engine's main thread (which
  * assembles split analyses and must not load the image decoder).
  */
-import type { AnalysisPart, DescribedFace, PartResult } from './analyze.ts';
+import type { DescribedFace, PartResult } from './analyze.ts';
 import type { FoundFace } from './detect.ts';
 import type { DetectedFace, ImageAnalysis } from './types.ts';
 
 type Box = DetectedFace['box'];
-export type { AnalysisPart };
 
 /** The largest face, favouring the centre: a news photo often has another face at its edge. */
 export function primaryFace(faces: readonly { box: Box }[], image: { width: number; height: number }): number {

@@ -121,8 +121,12 @@ export function sleep(ms: number): Promise<void> {
 
 /** A random id for client events (violations, segments): retries reuse it so nothing counts twice. */
 export function clientId(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `${prefix}_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
   let hex = '';
   for (const b of bytes) hex += b.toString(16).padStart(2, '0');
-  return `${prefix}_${hex}`;
+  return hex;
 }

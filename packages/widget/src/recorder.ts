@@ -6,6 +6,7 @@
  * WebM file (header, keyframe first) and the segments overlap by a few milliseconds instead of
  * leaving gaps.
  */
+import { toHex } from './api.ts';
 
 export interface RecordedSegment {
   sequence: number;
@@ -174,8 +175,5 @@ export class SegmentedRecorder {
 
 /** Hex SHA-256 of a blob, as the server checks it. */
 export async function sha256Hex(blob: Blob): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
-  let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
-  return hex;
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())));
 }

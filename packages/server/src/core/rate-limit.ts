@@ -1,3 +1,8 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AppDeps } from './deps.ts';
+import { ApiError } from './errors.ts';
+import type { AppEnv } from './http.ts';
+
 /** Counts requests per key in fixed windows. */
 export interface RateLimiter {
   /** Records one hit; returns 0 when allowed, or the seconds to wait before the next allowed hit. */
@@ -22,4 +27,24 @@ export class MemoryRateLimiter implements RateLimiter {
   private evict(now: number): void {
     for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
   }
+}
+
+/**
+ * Middleware: at most `limit().max` requests per client address and `limit().windowMs`, counted under
+ * `name`; beyond, 429 `rate_limited` with `Retry-After` and `tooMany` as the message.
+ */
+export function limitPerAddress(
+  deps: AppDeps,
+  name: string,
+  limit: () => { max: number; windowMs: number },
+  tooMany: string,
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { max, windowMs } = limit();
+    const wait = deps.rateLimiter.hit(`${name}:${deps.clientAddress(c)}`, max, windowMs, deps.clock.now());
+    if (wait > 0) {
+      throw new ApiError(429, 'rate_limited', `${tooMany}; retry in ${wait} s.`, undefined, { 'Retry-After': String(wait) });
+    }
+    await next();
+  };
 }

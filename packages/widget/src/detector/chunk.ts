@@ -47,9 +47,13 @@ export async function createFaceCounter(assetsUrl: string, options: FaceCounterO
       const height = input instanceof HTMLVideoElement ? input.videoHeight : input.height;
       if (!width || !height) return 0;
       const scale = Math.min(1, inputSize / Math.max(width, height));
-      canvas.width = Math.round(width * scale);
-      canvas.height = Math.round(height * scale);
-      context.drawImage(input, 0, 0, canvas.width, canvas.height);
+      const w = Math.round(width * scale), h = Math.round(height * scale);
+      // Resizing a canvas reallocates it: only when the camera's size changes.
+      if (canvas.width !== w || canvas.height !== h) {
+        canvas.width = w;
+        canvas.height = h;
+      }
+      context.drawImage(input, 0, 0, w, h);
       const faces = await faceapi.detectAllFaces(canvas, detectorOptions);
       return faces.length;
     },

@@ -2,6 +2,7 @@ import { ConsoleLoginRequest, ConsoleSession } from '@secureaccess/protocol';
 import type { Context } from 'hono';
 import { integrationByApiKey } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
+import { limitPerAddress } from '../rate-limit.ts';
 import { ApiError } from '../errors.ts';
 import { iso, readJson, type ApiRouter, type IntegrationRow } from '../http.ts';
 import {
@@ -55,16 +56,7 @@ export function registerConsoleRoutes(api: ApiRouter, deps: AppDeps): void {
       responses: { 200: { description: 'Signed in; the cookie is set.', schema: ConsoleSession } },
       errors: ['invalid_api_key', 'rate_limited', 'csrf_check_failed'],
     },
-    async (c, next) => {
-      const { max, windowMs } = deps.config.consoleLoginLimit;
-      const wait = deps.rateLimiter.hit(`console-login:${deps.clientAddress(c)}`, max, windowMs, deps.clock.now());
-      if (wait > 0) {
-        throw new ApiError(429, 'rate_limited', `Too many sign-in attempts from this address; retry in ${wait} s.`, undefined, {
-          'Retry-After': String(wait),
-        });
-      }
-      await next();
-    },
+    limitPerAddress(deps, 'console-login', () => deps.config.consoleLoginLimit, 'Too many sign-in attempts from this address'),
     async (c) => {
       checkSameOrigin(c);
       const body = await readJson(c, ConsoleLoginRequest, deps.config.maxJsonBytes);

@@ -4,17 +4,16 @@ import { ApiError } from '../errors.ts';
 import type { ApiRouter, RouteDoc } from '../http.ts';
 import { loadOwnSession } from '../sessions/routes.ts';
 import { faceBlobKeys } from './service.ts';
+import { detectDocumentType } from '../documents/detect.ts';
 
 const VIOLATION_ID = /^vio_[A-Za-z0-9]{20}$/;
 
-/** The image type from its first bytes; images are stored as received, without a declared type. */
+const IMAGE_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' } as const;
+
+/** The image type from its bytes (the documents' detector); images are stored as received, without a declared type. */
 export function sniffImageType(bytes: Uint8Array): 'image/jpeg' | 'image/png' | 'image/webp' | null {
-  const at = (i: number) => bytes[i] ?? -1;
-  if (at(0) === 0xff && at(1) === 0xd8 && at(2) === 0xff) return 'image/jpeg';
-  if ([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => at(i) === b)) return 'image/png';
-  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
-  if (bytes.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
-  return null;
+  const { kind } = detectDocumentType(bytes);
+  return kind === 'jpeg' || kind === 'png' || kind === 'webp' ? IMAGE_TYPES[kind] : null;
 }
 
 function imageResponse(bytes: Uint8Array): Response {

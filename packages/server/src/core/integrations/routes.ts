@@ -13,6 +13,7 @@ import { ApiError } from '../errors.ts';
 import { iso, parseJsonColumn, readJson, type ApiRouter, type IntegrationRow } from '../http.ts';
 import { UrlNotAllowedError } from '../ports.ts';
 import { apiKeyPrefix, createIntegration } from './service.ts';
+import { limitPerAddress } from '../rate-limit.ts';
 import { endConsoleSessionsOf } from '../console/service.ts';
 
 export function toIntegration(row: IntegrationRow): Integration {
@@ -58,16 +59,7 @@ export function registerIntegrationRoutes(api: ApiRouter, deps: AppDeps): void {
       responses: { 201: { description: 'Created.', schema: CreateIntegrationResponse } },
       errors: ['validation_failed', 'webhook_url_not_allowed', 'rate_limited', 'admin_token_required', 'invalid_admin_token'],
     },
-    async (c, next) => {
-      const { max, windowMs } = deps.config.integrationCreateLimit;
-      const wait = deps.rateLimiter.hit(`create-integration:${deps.clientAddress(c)}`, max, windowMs, deps.clock.now());
-      if (wait > 0) {
-        throw new ApiError(429, 'rate_limited', `Too many integrations created from this address; retry in ${wait} s.`, undefined, {
-          'Retry-After': String(wait),
-        });
-      }
-      await next();
-    },
+    limitPerAddress(deps, 'create-integration', () => deps.config.integrationCreateLimit, 'Too many integrations created from this address'),
     requireAdminIfConfigured(deps),
     async (c) => {
       const body = await readJson(c, CreateIntegrationRequest, deps.config.maxJsonBytes);
