@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeHasher } from '../src/adapters/node-hasher.ts';
@@ -230,5 +232,27 @@ describe('WalCheckpointer', () => {
     expect(failures).toEqual([]);
     expect((await db.selectFrom('integrations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n).toBe(writes);
     await db.destroy();
+  });
+
+  it('lets a process with nothing else to do await close(): the database is closed and the process goes on', async () => {
+    // Before the fix, the unreferenced worker let Node exit in the middle of `await close()` (code 13 for a
+    // top-level await), so nothing after it ran and the connection was never closed.
+    const script = join(dir, 'close.mts');
+    const adapter = fileURLToPath(new URL('../src/adapters/sqlite.ts', import.meta.url));
+    writeFileSync(
+      script,
+      `import { openSqlite } from ${JSON.stringify(adapter)};\n` +
+        `const handle = await openSqlite(${JSON.stringify(join(dir, 'db.sqlite'))}, { info() {}, warn() {}, error() {} });\n` +
+        `await handle.close();\n` +
+        `process.stdout.write('closed');\n`,
+    );
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), timeout: 30_000 }, (_error, stdout, stderr) =>
+        done({ code: child.exitCode, stdout, stderr }),
+      );
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('closed');
+    expect(result.code).toBe(0);
   });
 });

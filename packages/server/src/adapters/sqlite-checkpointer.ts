@@ -67,6 +67,9 @@ export class WalCheckpointer {
     this.stopped = true;
     clearTimeout(this.timer);
     const exited = new Promise<void>((done) => this.worker.once('exit', () => done()));
+    // Referenced while closing: otherwise a process with nothing else to do would exit before the
+    // worker has closed its connection, and the caller's `await stop()` would never return.
+    this.worker.ref();
     this.worker.postMessage({ mode: 'CLOSE' });
     await exited;
   }

@@ -65,16 +65,25 @@ export function constantTimeEqual(a: string, b: string): boolean {
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
+/** Random bytes for ids, drawn from the CSPRNG 4 KiB at a time: one call per id costs more than the rest of newId. */
+const idEntropy = { pool: new Uint8Array(4096), used: 4096 };
+
+function idByte(): number {
+  if (idEntropy.used === idEntropy.pool.length) {
+    crypto.getRandomValues(idEntropy.pool);
+    idEntropy.used = 0;
+  }
+  return idEntropy.pool[idEntropy.used++]!;
+}
+
 /** A public id such as `ses_3kT9…`: a prefix and 20 random alphanumerics (~119 bits). */
 export function newId(prefix: string, length = 20): string {
-  const bytes = randomBytes(length * 2);
   let out = '';
-  for (let i = 0; i < bytes.length && out.length < length; i++) {
-    const byte = bytes[i]!;
+  while (out.length < length) {
+    const byte = idByte();
     // Rejection sampling keeps the distribution uniform over the 62 characters.
     if (byte < 248) out += ID_ALPHABET[byte % 62];
   }
-  while (out.length < length) out += ID_ALPHABET[randomBytes(1)[0]! % 62];
   return `${prefix}_${out}`;
 }
 
