@@ -1,7 +1,8 @@
 /**
- * Durable local storage for evidence not yet on the server: recording segments and violation events
- * are written to IndexedDB before any upload, and removed only once the server has them. A closed tab
- * or a crash therefore loses nothing; the next `init()` for the session uploads what is left.
+ * Durable local storage for evidence not yet on the server: recording segments, violation events and
+ * presence samples are written to IndexedDB before any upload, and removed only once the server has
+ * them. A closed tab or a crash therefore loses nothing (presence samples: at most the last 2 s); the
+ * next `init()` for the session uploads what is left.
  * Falls back to memory where IndexedDB is unavailable (then a closed tab does lose pending items).
  */
 
@@ -25,6 +26,15 @@ export interface StoredEvent {
   createdAt: number;
 }
 
+/** Presence samples (face counts) not yet taken by the server, saved every few seconds as one chunk. */
+export interface StoredPresence {
+  /** `<sessionId>:<time of the first sample>:<counter>`; chunks are sent in `createdAt` order. */
+  id: string;
+  sessionId: string;
+  samples: { at: string; faces: number }[];
+  createdAt: number;
+}
+
 export interface EvidenceStore {
   putSegment(segment: StoredSegment): Promise<void>;
   deleteSegment(sessionId: string, sequence: number): Promise<void>;
@@ -32,11 +42,14 @@ export interface EvidenceStore {
   putEvent(event: StoredEvent): Promise<void>;
   deleteEvent(id: string): Promise<void>;
   events(sessionId: string): Promise<StoredEvent[]>;
+  putPresence(chunk: StoredPresence): Promise<void>;
+  deletePresence(ids: string[]): Promise<void>;
+  presence(sessionId: string): Promise<StoredPresence[]>;
   close(): void;
 }
 
 const DB_NAME = 'secureaccess-widget';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 function promised<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -79,6 +92,22 @@ class IdbStore implements EvidenceStore {
     const all = (await this.run('events', 'readonly', (s) => s.getAll())) as StoredEvent[];
     return all.filter((e) => e.sessionId === sessionId).sort((a, b) => a.createdAt - b.createdAt);
   }
+  async putPresence(chunk: StoredPresence): Promise<void> {
+    await this.run('presence', 'readwrite', (s) => s.put(chunk));
+  }
+  async deletePresence(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    // One transaction: the chunks sent together go together.
+    await this.run('presence', 'readwrite', (s) => {
+      for (const id of ids.slice(1)) s.delete(id);
+      return s.delete(ids[0]!);
+    });
+  }
+  async presence(sessionId: string): Promise<StoredPresence[]> {
+    const range = IDBKeyRange.bound(`${sessionId}:`, `${sessionId}:\uffff`);
+    const chunks = (await this.run('presence', 'readonly', (s) => s.getAll(range))) as StoredPresence[];
+    return chunks.sort((a, b) => a.createdAt - b.createdAt);
+  }
   close(): void {
     this.db.close();
   }
@@ -87,6 +116,7 @@ class IdbStore implements EvidenceStore {
 class MemoryStore implements EvidenceStore {
   private readonly segs = new Map<string, StoredSegment>();
   private readonly evts = new Map<string, StoredEvent>();
+  private readonly chunks = new Map<string, StoredPresence>();
   async putSegment(segment: StoredSegment): Promise<void> {
     this.segs.set(`${segment.sessionId}/${segment.sequence}`, segment);
   }
@@ -105,6 +135,15 @@ class MemoryStore implements EvidenceStore {
   async events(sessionId: string): Promise<StoredEvent[]> {
     return [...this.evts.values()].filter((e) => e.sessionId === sessionId).sort((a, b) => a.createdAt - b.createdAt);
   }
+  async putPresence(chunk: StoredPresence): Promise<void> {
+    this.chunks.set(chunk.id, chunk);
+  }
+  async deletePresence(ids: string[]): Promise<void> {
+    for (const id of ids) this.chunks.delete(id);
+  }
+  async presence(sessionId: string): Promise<StoredPresence[]> {
+    return [...this.chunks.values()].filter((c) => c.sessionId === sessionId).sort((a, b) => a.createdAt - b.createdAt);
+  }
   close(): void {}
 }
 
@@ -116,6 +155,8 @@ export async function openEvidenceStore(): Promise<{ store: EvidenceStore; durab
       const db = request.result;
       if (!db.objectStoreNames.contains('segments')) db.createObjectStore('segments', { keyPath: ['sessionId', 'sequence'] });
       if (!db.objectStoreNames.contains('events')) db.createObjectStore('events', { keyPath: 'id' });
+      // Version 2: presence samples.
+      if (!db.objectStoreNames.contains('presence')) db.createObjectStore('presence', { keyPath: 'id' });
     };
     const db = await promised(request);
     return { store: new IdbStore(db), durable: true };

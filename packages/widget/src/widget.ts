@@ -3,7 +3,7 @@ import { VIOLATION_CATALOGUE, type Severity, type ViolationCategory, type Violat
 import { ApiClient, backoff, clientId, SecureAccessError, sleep, withRetry } from './api.ts';
 import type { DetectorModule, FaceCounter } from './detector/types.ts';
 import { SegmentedRecorder, sha256Hex, type RecordedSegment } from './recorder.ts';
-import { openEvidenceStore, type EvidenceStore, type StoredEvent, type StoredSegment } from './store.ts';
+import { openEvidenceStore, type EvidenceStore, type StoredEvent, type StoredPresence, type StoredSegment } from './store.ts';
 import { DEFAULT_STRINGS, type StringKey, type Strings } from './strings.ts';
 import { WidgetUi, type DocumentView, type MessageView } from './ui.ts';
 
@@ -129,6 +129,12 @@ const ENDED = new Set(['completed', 'stopped', 'expired']);
 const CAMERA_CONSTRAINTS: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15, max: 30 }, facingMode: 'user' };
 /** A client-side repeat of the same behaviour within this window is the same incident. */
 const REPEAT_WINDOW_MS = 2000;
+/** Presence samples are saved to the store this often: a closed tab loses at most this much of them. */
+const PRESENCE_SAVE_MS = 2000;
+/** An identity check put off for waiting presence samples is tried again after this long. */
+const VERIFY_DEFER_MS = 5000;
+/** Samples kept in memory when the store fails (about 3 hours at 2 fps). */
+const MAX_MEMORY_SAMPLES = 20_000;
 
 /**
  * The SecureAccess proctoring widget (seed API): `new SecureAccessWidget(options)`, `await init()`
@@ -163,7 +169,9 @@ export class SecureAccessWidget {
   private completion: Promise<AssessmentResult> | null = null;
   private readonly notified = new Set<string>();
   private readonly lastRaised = new Map<string, number>();
+  /** Samples taken since the last save to the store (at most PRESENCE_SAVE_MS worth). */
   private presence: { at: string; faces: number }[] = [];
+  private presenceChunkSeq = 0;
   private lastSample: { atMs: number; faces: number } | null = null;
   private local: LocalInputs = { identitySum: 0, identityCount: 0, monitoredMs: 0, oneFaceMs: 0, behavioral: {} };
   private serverScores: Scores | null = null;
@@ -429,6 +437,7 @@ export class SecureAccessWidget {
     void this.loadDocuments();
     void this.startDetector();
     this.scheduleVerification(fresh ? 1500 : 3000);
+    this.every(PRESENCE_SAVE_MS, () => void this.savePresence());
     this.every((this.options.presenceBatchSeconds ?? 5) * 1000, () => void this.flushPresence());
     this.every(60_000, () => void this.submitClientScore());
     if (this.session.config.requireFullscreen && !document.fullscreenElement) this.showFullscreenBanner();
@@ -615,25 +624,60 @@ export class SecureAccessWidget {
     }
     this.lastSample = { atMs, faces };
     this.presence.push({ at: new Date(atMs).toISOString(), faces });
-    if (this.presence.length > 20_000) this.presence.splice(0, this.presence.length - 20_000);
+    if (this.presence.length > MAX_MEMORY_SAMPLES) this.presence.splice(0, this.presence.length - MAX_MEMORY_SAMPLES);
     this.publishScores();
   }
 
-  private async flushPresence(): Promise<void> {
-    if (this.flushing.presence || this.presence.length === 0 || this.session.status !== 'in_progress') return;
-    this.flushing.presence = true;
+  /** Moves the samples taken since the last save into one stored chunk (IndexedDB), sent by flushPresence. */
+  private async savePresence(): Promise<void> {
+    if (this.presence.length === 0 || !this.session) return;
+    const samples = this.presence;
+    this.presence = [];
+    const chunk: StoredPresence = {
+      id: `${this.session.sessionId}:${samples[0]!.at}:${++this.presenceChunkSeq}`,
+      sessionId: this.session.sessionId,
+      samples,
+      createdAt: Date.now(),
+    };
     try {
-      while (this.presence.length > 0) {
-        const batch = this.presence.slice(0, 1000);
-        const answer = await this.api.request<StateAnswer & { violations: ServerViolation[] }>('/api/widget/session/presence', { json: { samples: batch } });
-        this.presence.splice(0, batch.length);
+      await this.store.putPresence(chunk);
+    } catch {
+      // Not stored (IndexedDB failing): kept in memory for the next save, oldest first.
+      this.presence = [...samples, ...this.presence].slice(-MAX_MEMORY_SAMPLES);
+    }
+  }
+
+  /** Sends the stored presence chunks in order, up to 1000 samples per request; kept until the server has them. */
+  private async flushPresence(): Promise<void> {
+    if (this.flushing.presence || !this.session || this.session.status !== 'in_progress') return;
+    this.flushing.presence = true;
+    const sessionId = this.session.sessionId;
+    try {
+      await this.savePresence();
+      for (;;) {
+        const stored = await this.store.presence(sessionId);
+        if (stored.length === 0) return;
+        const batch: StoredPresence[] = [];
+        let count = 0;
+        for (const chunk of stored) {
+          if (batch.length > 0 && count + chunk.samples.length > 1000) break;
+          batch.push(chunk);
+          count += chunk.samples.length;
+        }
+        const samples = batch.flatMap((chunk) => chunk.samples);
+        const answer = await this.api.request<StateAnswer & { violations: ServerViolation[] }>('/api/widget/session/presence', { json: { samples } });
+        await this.store.deletePresence(batch.map((chunk) => chunk.id));
         this.notifyServerViolations(answer.violations);
         this.applyAnswer(answer);
+        if (answer.status !== 'in_progress') return;
       }
     } catch (error) {
       const e = toSecureAccessError(error);
       if (!e.retryable) {
+        // Refused for good (the session ended): these samples will never be taken.
         this.presence = [];
+        const stored = await this.store.presence(sessionId).catch(() => [] as StoredPresence[]);
+        await this.store.deletePresence(stored.map((chunk) => chunk.id)).catch(() => {});
         if (e.code === 'session_not_in_progress') void this.refreshSession();
       }
     } finally {
@@ -646,14 +690,25 @@ export class SecureAccessWidget {
   private scheduleVerification(delayMs: number): void {
     this.later(async () => {
       if (this._state !== 'in_progress') return;
-      await this.verifyOnce();
+      if (!(await this.verifyOnce())) {
+        this.scheduleVerification(VERIFY_DEFER_MS);
+        return;
+      }
       const interval = this.session.config.verifyIntervalSeconds * 1000;
       this.scheduleVerification(interval * (0.8 + Math.random() * 0.4));
     }, delayMs);
   }
 
-  private async verifyOnce(): Promise<void> {
-    if (this.video.readyState < 2) return;
+  /**
+   * One identity check; false when it was put off because presence samples are still waiting for the
+   * server. The server takes a face-less frame as a presence sample dated now, and then skips every
+   * older sample: so older samples go first, and the check waits for them.
+   */
+  private async verifyOnce(): Promise<boolean> {
+    if (this.video.readyState < 2) return true;
+    await this.flushPresence();
+    const waiting = await this.store.presence(this.session.sessionId).catch(() => [] as StoredPresence[]);
+    if (waiting.length > 0) return false;
     try {
       const image = await blobToBase64(await this.captureFrame(0.85));
       const answer = await this.api.request<StateAnswer & { facesDetected: number; identityScore?: number; violation: { id: string; type: ViolationType } | null }>(
@@ -675,6 +730,7 @@ export class SecureAccessWidget {
       if (e.code === 'session_not_in_progress') void this.refreshSession();
       // Otherwise (offline, engine busy) this round is skipped; a stale frame is worth nothing later.
     }
+    return true;
   }
 
   private captureFrame(quality: number): Promise<Blob> {

@@ -231,6 +231,33 @@ function storedSequences(page: Page, sessionId: string): Promise<number[]> {
   );
 }
 
+/** The presence samples the widget keeps in IndexedDB for a session (not yet taken by the server), oldest first. */
+function storedPresence(page: Page, sessionId: string): Promise<{ at: string; faces: number }[]> {
+  return page.evaluate(
+    (id) =>
+      new Promise<{ at: string; faces: number }[]>((resolve, reject) => {
+        const open = indexedDB.open('secureaccess-widget');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('presence')) {
+            db.close();
+            resolve([]);
+            return;
+          }
+          const get = db.transaction('presence', 'readonly').objectStore('presence').getAll();
+          get.onsuccess = () => {
+            db.close();
+            const chunks = get.result as { sessionId: string; samples: { at: string; faces: number }[] }[];
+            resolve(chunks.filter((c) => c.sessionId === id).flatMap((c) => c.samples).sort((a, b) => Date.parse(a.at) - Date.parse(b.at)));
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+    sessionId,
+  );
+}
+
 function uploadSequence(request: Request): number | null {
   const url = new URL(request.url());
   if (request.method() !== 'POST' || url.pathname !== '/api/widget/session/recording/segments') return null;
@@ -582,6 +609,51 @@ describe('evidence survives the network and the page', () => {
       expect(recording.totalDurationMs).toBeLessThanOrEqual(calledAt - startedAt + 500);
       expect(await storedSequences(page, session.sessionId)).toEqual([]);
       expect((await detail(session.sessionId)).status).toBe('completed');
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  it('presence samples the server could not take survive a reload: an absence begun on the first page is dated from it', async () => {
+    const browser = await launchBrowser({ fakeVideo: await blankVideo() });
+    extraBrowsers.push(browser);
+    const { context, page, session } = await openExam(browser, {
+      enrolled: true,
+      config: { faceAbsentBriefSeconds: 1, faceAbsentExtendedSeconds: 8 },
+    });
+    try {
+      // No presence batch reaches the server from the first page.
+      const isPresence = (url: URL) => url.origin === api.url && url.pathname === '/api/widget/session/presence';
+      await page.route(isPresence, (route) => route.abort('internetdisconnected'));
+      await initThroughUi(page);
+      await start(page);
+      const kept = await waitFor(
+        '4 s of samples kept in the browser',
+        () => storedPresence(page, session.sessionId),
+        (samples) => samples.length > 0 && Date.parse(samples.at(-1)!.at) - Date.parse(samples[0]!.at) >= 4000,
+        30_000,
+      );
+      expect(kept.every((sample) => sample.faces === 0)).toBe(true);
+      expect(await violationsOf(session.sessionId, 'face_absent_brief')).toEqual([]);
+
+      const reloadAt = Date.now();
+      await page.reload();
+      await page.unroute(isPresence);
+      await page.evaluate(() => window.__widget!.init());
+      await waitForWidgetEvent(page, 'ready');
+      const [absent] = await waitFor(
+        'face_absent_extended on the server',
+        () => violationsOf(session.sessionId, 'face_absent_extended'),
+        (v) => v.length === 1,
+        30_000,
+      );
+      // The absence is dated from the first page's first sample: only the stored samples carried it.
+      expect(Date.parse(absent!.occurredAt)).toBe(Date.parse(kept[0]!.at));
+      expect(Date.parse(absent!.occurredAt)).toBeLessThan(reloadAt);
+      expect(absent!.durationMs).toBeGreaterThanOrEqual(8000);
+
+      expect((await complete(page)).result.status).toBe('completed');
+      expect(await storedPresence(page, session.sessionId)).toEqual([]);
     } finally {
       await context.close();
     }
