@@ -327,7 +327,7 @@ describe("one candidate's exam: consent, enrollment, monitoring, completion and 
     await expect(role(page, 'score').textContent()).resolves.toMatch(/^\d+\.\d$/);
   }, 90_000);
 
-  it('a tab switch reaches the server once even when the widget retries; a real window blur; copy/paste in the page but not in the widget', async () => {
+  it('a tab switch reaches the server once even when the widget retries; focus in an embedded iframe is no blur, a real window blur is; copy/paste in the page but not in the widget', async () => {
     const { page, session } = exam;
 
     // The first report reaches the server but its answer is lost: the widget retries with the same id.
@@ -354,8 +354,30 @@ describe("one candidate's exam: consent, enrollment, monitoring, completion and 
     expect(tabs).toHaveLength(1);
     expect(tabs[0]).toMatchObject({ type: 'tab_switch', severity: 'medium', source: 'client' });
 
-    // A real blur: another window comes to the front while the exam tab stays visible.
     await disableFocusEmulation(page);
+    // Focus moving into an iframe of the host page (embedded exam content, here of another origin) blurs
+    // the window but does not leave the exam: no window_blur.
+    await page.evaluate(
+      (src) =>
+        new Promise<void>((resolve) => {
+          const frame = document.createElement('iframe');
+          frame.id = 'embedded-content';
+          frame.style.cssText = 'position: fixed; top: 0; left: 0; width: 320px; height: 200px; z-index: 2147483647; background: white';
+          frame.onload = () => resolve();
+          frame.src = src;
+          document.body.append(frame);
+        }),
+      `${api.url}/api/docs`,
+    );
+    await page.locator('#embedded-content').click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('embedded-content');
+    await page.waitForTimeout(1000);
+    expect(cheating(await widgetEvents(page)).filter((v) => v.type === 'window_blur')).toEqual([]);
+    await page.evaluate(() => document.getElementById('embedded-content')!.remove());
+    await page.mouse.click(5, 5); // focus back on the page itself
+    expect(await page.evaluate(() => document.hasFocus())).toBe(true);
+
+    // A real blur: another window comes to the front while the exam tab stays visible.
     const away = await blurByAnotherPage(page);
     const blur = await waitForWidgetEvent(page, 'cheatingDetected', { where: (e) => e.data.type === 'window_blur' });
     await away.back();
