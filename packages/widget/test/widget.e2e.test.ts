@@ -499,6 +499,42 @@ describe('what the server decides from the camera', () => {
     }
   }, 60_000);
 
+  it('the camera going away: camera_lost on the server, a banner whose button reconnects, and the recording goes on', async () => {
+    const { context, page, session } = await openExam(browserA, { enrolled: true, widget: { recordingSegmentSeconds: 2 } });
+    try {
+      await initThroughUi(page);
+      await start(page);
+      await waitFor('a first segment uploaded', () => recordingOf(session.sessionId), (r) => r.segments.length >= 1);
+      // Chromium fires `ended` on a track whose camera goes away (unplugged, taken by another
+      // application, permission revoked). A test cannot make a fake-device track end (stop() fires no
+      // event, and revoking the permission leaves the track live), so the event Chromium would fire is
+      // dispatched on the widget's live track.
+      await page.evaluate(() => {
+        const video = document.getElementById('proctoring-widget')!.shadowRoot!.querySelector('video')!;
+        (video.srcObject as MediaStream).getVideoTracks()[0]!.dispatchEvent(new Event('ended'));
+      });
+      const lost = await waitForWidgetEvent(page, 'cheatingDetected', { where: (e) => e.data.type === 'camera_lost' });
+      expect(lost.data).toMatchObject({ type: 'camera_lost', severity: 'high', category: 'presence', source: 'client', message: DEFAULT_STRINGS.warn_camera_lost });
+      await expect(page.locator('[data-sa-banner=camera]').textContent()).resolves.toContain(DEFAULT_STRINGS.cameraLost);
+      const onServer = await waitFor('camera_lost on the server', () => violationsOf(session.sessionId, 'camera_lost'), (v) => v.length === 1);
+      expect(onServer[0]).toMatchObject({ severity: 'high', category: 'presence', source: 'client' });
+      expect(Date.parse(onServer[0]!.occurredAt)).toBe(Date.parse(lost.data.occurredAt));
+
+      const before = (await recordingOf(session.sessionId)).segments.length;
+      await page.locator('[data-sa-banner=camera] [data-sa-action=camera-retry]').click();
+      await expect.poll(() => page.locator('[data-sa-banner=camera]').count(), { timeout: 10_000 }).toBe(0);
+      await waitFor('new segments after the reconnect', () => recordingOf(session.sessionId), (r) => r.segments.length >= before + 2, 20_000);
+      expect(await widgetState(page)).toBe('in_progress');
+
+      expect((await complete(page)).result.status).toBe('completed');
+      const recording = await recordingOf(session.sessionId);
+      expect(recording.segments.map((s) => s.sequence)).toEqual(range(recording.segments.length));
+      for (const segment of recording.segments.slice(-2)) expect(await ffprobeDecodes((await download(segment.url)).bytes)).toBe(true);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
   it('person A enrolled, person B on camera: identity_mismatch stops the exam, onAssessmentComplete(stopped)', async () => {
     const browser = await launchBrowser({ fakeVideo: await faceVideo(PERSON_B) });
     extraBrowsers.push(browser);
