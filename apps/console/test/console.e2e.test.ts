@@ -251,8 +251,14 @@ describe('proctor console', () => {
     await page.getByTestId('deliveries-table').waitFor();
     const row = page.getByTestId('delivery-row').first();
     expect(await row.getByTestId('delivery-status').textContent()).toBe('delivered');
+    const attempts = Number(await row.locator('td.num').textContent());
     await row.getByTestId('redeliver').click();
     await page.getByTestId('redeliver-status').filter({ hasText: 'queued' }).waitFor();
+    // The outcome shows by itself (the page refreshes after a redelivery), and focus stays on the row's button.
+    await expect
+      .poll(async () => [await row.getByTestId('delivery-status').textContent(), Number(await row.locator('td.num').textContent())], { timeout: 8_000 })
+      .toEqual(['delivered', attempts + 1]);
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid)).toBe('redeliver');
   });
 
   test('works from the keyboard alone: sign in, open a session, send a message, stop it', async () => {

@@ -1,4 +1,8 @@
-/** Webhook delivery log with "Redeliver" per row. */
+/**
+ * Webhook delivery log with "Redeliver" per row. Refreshes itself every 10 s while the tab is visible
+ * (keeping as many rows as are shown, up to 200, and the keyboard focus), and 2 s after a redelivery so
+ * that its outcome shows without a click.
+ */
 import { api, errorMessage, isAbort } from '../api.ts';
 import { statusLine } from '../components.ts';
 import { h, replace, setStatus } from '../dom.ts';
@@ -10,6 +14,9 @@ import type { WebhookDelivery } from '../types.ts';
 
 const s = strings.webhooks;
 const PAGE_SIZE = 50;
+const MAX_PAGE = 200;
+const REFRESH_MS = 10_000;
+const AFTER_REDELIVER_MS = 2_000;
 const STATUSES = ['pending', 'delivered', 'failed'] as const;
 
 interface ListResponse {
@@ -17,10 +24,11 @@ interface ListResponse {
   nextCursor: string | null;
 }
 
-export function webhooksView(ctx: ViewContext): void {
+export function webhooksView(ctx: ViewContext): () => void {
   setTitle(s.title);
   let deliveries: WebhookDelivery[] = [];
   let nextCursor: string | null = null;
+  let busy = false;
 
   const statusSelect = h(
     'select',
@@ -58,12 +66,16 @@ export function webhooksView(ctx: ViewContext): void {
     h('div', { class: 'more' }, loadMore),
   );
 
-  const query = (cursor?: string) => ({ status: statusSelect.value || undefined, limit: PAGE_SIZE, cursor });
+  const query = (cursor?: string, limit = PAGE_SIZE) => ({ status: statusSelect.value || undefined, limit, cursor });
 
+  /** Reloads the first page, as long as the rows shown (up to MAX_PAGE). */
   async function refresh(): Promise<void> {
+    if (busy) return;
+    busy = true;
     refreshButton.disabled = true;
     try {
-      const page = await api<ListResponse>('GET', '/api/integration/webhook-deliveries', { query: query(), signal: ctx.signal });
+      const limit = Math.min(MAX_PAGE, Math.max(PAGE_SIZE, deliveries.length));
+      const page = await api<ListResponse>('GET', '/api/integration/webhook-deliveries', { query: query(undefined, limit), signal: ctx.signal });
       deliveries = page.deliveries;
       nextCursor = page.nextCursor;
       error.hidden = true;
@@ -72,12 +84,14 @@ export function webhooksView(ctx: ViewContext): void {
     } catch (failure) {
       if (!isAbort(failure)) showError(failure);
     } finally {
+      busy = false;
       refreshButton.disabled = false;
     }
   }
 
   async function more(): Promise<void> {
-    if (!nextCursor) return;
+    if (busy || !nextCursor) return;
+    busy = true;
     loadMore.disabled = true;
     try {
       const page = await api<ListResponse>('GET', '/api/integration/webhook-deliveries', { query: query(nextCursor), signal: ctx.signal });
@@ -88,12 +102,16 @@ export function webhooksView(ctx: ViewContext): void {
     } catch (failure) {
       if (!isAbort(failure)) showError(failure);
     } finally {
+      busy = false;
       loadMore.disabled = false;
     }
   }
 
   function render(): void {
+    // A refresh rebuilds the rows; keep keyboard focus on the same delivery's button.
+    const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('tr[data-delivery-id]')?.dataset.deliveryId;
     replace(tbody, deliveries.map(row));
+    if (focused) tbody.querySelector<HTMLElement>(`tr[data-delivery-id="${CSS.escape(focused)}"] [data-testid="redeliver"]`)?.focus();
     table.hidden = deliveries.length === 0;
     empty.hidden = deliveries.length > 0;
     loadMore.hidden = nextCursor === null;
@@ -130,6 +148,7 @@ export function webhooksView(ctx: ViewContext): void {
       render();
       setStatus(result, s.redelivered(delivery.eventType), 'success');
       tbody.querySelector<HTMLElement>(`tr[data-delivery-id="${CSS.escape(delivery.id)}"] [data-testid="redeliver"]`)?.focus();
+      followUp = setTimeout(() => void refresh(), AFTER_REDELIVER_MS);
     } catch (failure) {
       if (isAbort(failure)) return;
       setStatus(result, errorMessage(failure), 'error');
@@ -149,5 +168,14 @@ export function webhooksView(ctx: ViewContext): void {
   });
   refreshButton.addEventListener('click', () => void refresh());
   loadMore.addEventListener('click', () => void more());
+
+  let followUp: ReturnType<typeof setTimeout> | undefined;
+  const timer = setInterval(() => {
+    if (!document.hidden) void refresh();
+  }, REFRESH_MS);
   void refresh();
+  return () => {
+    clearInterval(timer);
+    clearTimeout(followUp);
+  };
 }
