@@ -38,8 +38,8 @@ const SAMPLES_PER_REQUEST = 4;
 const dataDir = benchDataDir();
 
 /** One integration and `count` started sessions (enrolled directly in SQLite: no face engine yet). */
-async function startedSessions(api: string, count: number): Promise<string[]> {
-  const integration = await post(`${api}/api/integrations`, undefined, { name: 'Bench LMS' });
+async function startedSessions(api: string, count: number, webhookUrl?: string): Promise<string[]> {
+  const integration = await post(`${api}/api/integrations`, undefined, { name: 'Bench LMS', ...(webhookUrl ? { webhookUrl } : {}) });
   const sessions: { sessionId: string; sessionToken: string }[] = [];
   for (let i = 0; i < count; i++) {
     sessions.push(
@@ -59,6 +59,25 @@ async function startedSessions(api: string, count: number): Promise<string[]> {
   db.close();
   for (const s of sessions) await post(`${api}/api/widget/session/start`, s.sessionToken);
   return sessions.map((s) => s.sessionToken);
+}
+
+/**
+ * After the webhook run: how many events waited in the outbox, and how fast the dispatcher delivered
+ * them over the next OUTBOX_WATCH_S seconds (or until it was empty).
+ */
+const OUTBOX_WATCH_S = 20;
+async function watchOutbox(): Promise<{ pendingAtEnd: number; deliveredPerSecond: number; pendingAfter: number; watchedMs: number }> {
+  const db = new Database(join(dataDir, 'secureaccess.db'), { readonly: true });
+  db.pragma('busy_timeout = 5000');
+  const count = (status: string) => (db.prepare('SELECT count(*) AS n FROM webhook_outbox WHERE status = ?').get(status) as { n: number }).n;
+  const started = Date.now();
+  const pendingAtEnd = count('pending');
+  const deliveredBefore = count('delivered');
+  while (count('pending') > 0 && Date.now() - started < OUTBOX_WATCH_S * 1000) await new Promise((r) => setTimeout(r, 200));
+  const watchedMs = Date.now() - started;
+  const result = { pendingAtEnd, deliveredPerSecond: ((count('delivered') - deliveredBefore) * 1000) / watchedMs, pendingAfter: count('pending'), watchedMs };
+  db.close();
+  return result;
 }
 
 type BodyFactory = () => string;
@@ -160,8 +179,16 @@ async function main(): Promise<void> {
   process.stdout.write(machineHeader(`Runs: ${DURATION} s each (+${WARMUP} s warm-up), ${CONNECTIONS} connections, fixed rate ${FIXED_RATE} req/s`));
   const hello = await startChild('hello-world', 'bench/hello.ts', {}, '/');
   const apiFlags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const api = await startChild('SecureAccess', 'packages/server/src/runtimes/node.ts', { SECUREACCESS_DATA_DIR: dataDir, SECUREACCESS_FACE_ENGINE: 'off' }, '/api/health', apiFlags);
+  const api = await startChild(
+    'SecureAccess',
+    'packages/server/src/runtimes/node.ts',
+    // Private URLs allowed: the webhook receiver is the hello-world process on this machine.
+    { SECUREACCESS_DATA_DIR: dataDir, SECUREACCESS_FACE_ENGINE: 'off', SECUREACCESS_ALLOW_PRIVATE_URLS: 'true' },
+    '/api/health',
+    apiFlags,
+  );
   const tokens = await startedSessions(api, CONNECTIONS);
+  const hookedTokens = await startedSessions(api, CONNECTIONS, `${hello}/hook`);
   const common = { connections: CONNECTIONS, method: 'POST' as const };
   const violationPath = '/api/widget/session/violation';
   const presencePath = '/api/widget/session/presence';
@@ -174,9 +201,13 @@ async function main(): Promise<void> {
   const rate = { overallRate: FIXED_RATE };
   const violationBurst = await measure(`  autocannon burst: violation`, { ...common, ...rate, url: api, setupClient: perSession(violationPath, tokens, violationBody) });
   const presenceBurst = await measure(`  autocannon burst: presence`, { ...common, ...rate, url: api, setupClient: perSession(presencePath, tokens, presenceBody) });
+  // Last, as its outbox keeps the server busy afterwards: every violation also writes a signed event to
+  // the outbox, which the same process delivers to the hello-world process.
+  const hookedMax = await measure('POST violation, webhooks on (max)', { ...common, url: api, setupClient: perSession(violationPath, hookedTokens, violationBody) });
+  const backlog = await watchOutbox();
   await stopChildren();
   const floor = await sqliteFloor(benchDataDir());
-  const rows = [helloRow, violationMax, presenceMax, violationFixed, presenceFixed, violationBurst, presenceBurst];
+  const rows = [helloRow, violationMax, presenceMax, violationFixed, presenceFixed, violationBurst, presenceBurst, hookedMax];
 
   const header = `${pad('run', 34, true)} ${pad('req/s', 9)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ${pad('non-2xx', 8)} ${pad('vs hello', 9)}`;
   const ratio = (rps: number) => `${((100 * rps) / helloRow.rps).toFixed(1)} %`;
@@ -190,6 +221,11 @@ async function main(): Promise<void> {
     `\n"@${FIXED_RATE}/s": open loop at an even rate (bench/paced.ts), latency from each request's due time.\n` +
       `"autocannon burst": autocannon's overallRate, for comparison: every connection sends its quota for the second\n` +
       `back to back when the second starts, so these latencies are those of ${CONNECTIONS} requests in flight at full speed.\n`,
+  );
+  process.stdout.write(
+    `\nWebhooks on: ${backlog.pendingAtEnd} events waited in the outbox when the run ended; over the next ` +
+      `${(backlog.watchedMs / 1000).toFixed(0)} s the dispatcher delivered ${backlog.deliveredPerSecond.toFixed(0)} a second ` +
+      `(${backlog.pendingAfter} still waiting; they are delivered later, none is lost).\n`,
   );
   process.stdout.write(
     `\nSQLite floor (a violation's SQL alone on better-sqlite3, no HTTP/JSON/validation, this process):\n` +

@@ -7,6 +7,8 @@ import { Hono } from 'hono';
 
 const app = new Hono();
 app.get('/', (c) => c.text('Hello, World!'));
+// The webhook receiver of bench:api's run with webhooks on (idle while hello-world is measured).
+app.post('/hook', (c) => c.body(null, 204));
 
 const port = Number(process.env.PORT ?? 3000);
 const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {

@@ -84,6 +84,33 @@ describe('webhook delivery', () => {
     expect(log.body.deliveries[0].attemptLog).toEqual([{ attempt: 1, at: expect.any(String), statusCode: 200, error: null, durationMs: expect.any(Number) }]);
   });
 
+  it('delivers a backlog larger than a batch without waiting for the poll interval, each session in order', async () => {
+    const integration = await createIntegration(t, { name: 'LMS', webhookUrl: receiver.url() });
+    const sessions = [];
+    for (let i = 0; i < 3; i++) {
+      const session = await startSession(t, integration.apiKey, { externalUserId: `stu-${i}`, config: { autoStop: false } });
+      for (let v = 0; v < 12; v++) expect((await reportTabSwitch(t, session.sessionToken)).status).toBe(201);
+      sessions.push(session);
+    }
+    // 39 events, batches of 10: with a one-minute poll interval, only batches that follow each other at
+    // once deliver them all within the test's time.
+    const dispatcher = new WebhookDispatcher(t.deps, { pollIntervalMs: 60_000, batchSize: 10, concurrency: 4 });
+    dispatcher.start();
+    try {
+      await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(39);
+    } finally {
+      await dispatcher.stop();
+    }
+    for (const session of sessions) {
+      const own = receiver.payloads().filter((p) => p.sessionId === session.sessionId);
+      expect(own.map((p) => p.type)).toEqual(['session.started', ...Array(12).fill('violation.detected')]);
+      // In the order they happened: the running count goes 1, 2, … 12.
+      expect(own.slice(1).map((p) => (p.violationCounts as { medium: number }).medium)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    }
+    const log = await t.call('GET', `${DELIVERIES}?status=pending`, { token: integration.apiKey });
+    expect(log.body.deliveries).toEqual([]);
+  });
+
   it('announces violations, then the auto-stop, in order', async () => {
     const integration = await createIntegration(t, { name: 'LMS', webhookUrl: receiver.url() });
     const session = await startSession(t, integration.apiKey, { config: { autoStop: { medium: 2 } } });

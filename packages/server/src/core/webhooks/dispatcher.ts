@@ -17,18 +17,24 @@ export interface DispatchStats {
  * Delivers webhook outbox rows: signs each with the integration's secret (Standard Webhooks), POSTs it,
  * records the attempt, and on failure schedules the next try from `webhookRetryScheduleMs`. A row is
  * leased (`locked_until`) while in flight, so a crashed process's deliveries are taken over once the
- * lease runs out, and two workers never send the same attempt. Order is kept within a batch of one
- * integration; a failed event waiting for its retry does not hold back the events after it.
+ * lease runs out, and two workers never send the same attempt.
+ *
+ * Each session's events go out one after another, in the order they happened; different sessions'
+ * events go out in parallel (up to `concurrency` requests at once). A failed event waiting for its
+ * retry does not hold back the events after it. While the outbox holds more than a batch, batches
+ * follow each other without waiting for the poll interval.
  */
 export class WebhookDispatcher {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  /** The last run found a full batch: more rows are probably due. */
+  private backlog = false;
 
   constructor(
     private readonly deps: AppDeps,
-    private readonly options: { pollIntervalMs: number; batchSize: number } = { pollIntervalMs: 1000, batchSize: 50 },
+    private readonly options: { pollIntervalMs: number; batchSize: number; concurrency: number } = { pollIntervalMs: 1000, batchSize: 200, concurrency: 16 },
   ) {}
 
   /** Starts polling. `poke()` also triggers an immediate run. */
@@ -64,42 +70,48 @@ export class WebhookDispatcher {
         .catch((error: unknown) => this.deps.logger.error('webhook dispatch failed', { error: String(error) }))
         .finally(() => {
           this.running = null;
-          const next = this.again ? 0 : this.options.pollIntervalMs;
+          const next = this.again || this.backlog ? 0 : this.options.pollIntervalMs;
           this.again = false;
           this.schedule(next);
         });
     }, delayMs);
   }
 
-  /** Delivers every due row once (oldest first, in order within an integration). */
+  /** Delivers up to a batch of due rows once (oldest first, in order within a session). */
   async runOnce(): Promise<DispatchStats> {
     const { db, clock } = this.deps;
     const stats: DispatchStats = { attempted: 0, delivered: 0, failed: 0 };
     const now = clock.now();
     const due = await db
       .selectFrom('webhook_outbox')
-      .select(['id', 'integration_id', 'seq'])
+      .select(['id', 'integration_id', 'session_id', 'seq'])
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
       .orderBy('seq')
       .limit(this.options.batchSize)
       .execute();
+    this.backlog = due.length === this.options.batchSize;
     if (due.length === 0) return stats;
 
-    // Integrations are served in parallel; each one's events go out one after another, in order.
-    const byIntegration = new Map<string, string[]>();
+    // Sessions are served in parallel; each one's events go out one after another, in order.
+    const lanes = new Map<string, string[]>();
     for (const row of due) {
-      const list = byIntegration.get(row.integration_id) ?? [];
-      list.push(row.id);
-      byIntegration.set(row.integration_id, list);
+      const key = `${row.integration_id}/${row.session_id ?? ''}`;
+      const lane = lanes.get(key) ?? [];
+      lane.push(row.id);
+      lanes.set(key, lane);
     }
-    await Promise.all([...byIntegration.values()].map((ids) => this.deliverInOrder(ids, stats)));
+    const waiting = [...lanes.values()];
+    const worker = async () => {
+      for (let lane = waiting.shift(); lane; lane = waiting.shift()) await this.deliverInOrder(lane, stats);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, waiting.length) }, worker));
     return stats;
   }
 
   /**
-   * Sends one integration's due rows one after another. The rows are leased up front, and before each
+   * Sends one session's due rows one after another. The rows are leased up front, and before each
    * attempt the leases of the rows still waiting are renewed: a lease taken once for the whole batch
    * would run out while rows wait behind a slow receiver, and another worker would send them as well.
    */
