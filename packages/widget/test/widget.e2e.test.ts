@@ -50,6 +50,7 @@ const SCREEN_RECORDER = `(() => {
  * completeAssessment() stops the recorder — it must be waited for, not left behind.
  */
 const SLOW_DIGEST = `(() => {
+  if (!crypto.subtle) return; // a frame that is not a secure context (the embedded data: iframe)
   const digest = crypto.subtle.digest.bind(crypto.subtle);
   crypto.subtle.digest = (algorithm, data) => new Promise((resolve) => setTimeout(resolve, 600)).then(() => digest(algorithm, data));
 })();`;
@@ -355,8 +356,8 @@ describe("one candidate's exam: consent, enrollment, monitoring, completion and 
     expect(tabs[0]).toMatchObject({ type: 'tab_switch', severity: 'medium', source: 'client' });
 
     await disableFocusEmulation(page);
-    // Focus moving into an iframe of the host page (embedded exam content, here of another origin) blurs
-    // the window but does not leave the exam: no window_blur.
+    // Focus moving into an iframe of the host page (embedded exam content, here of an opaque origin)
+    // blurs the window but does not leave the exam: no window_blur.
     await page.evaluate(
       (src) =>
         new Promise<void>((resolve) => {
@@ -367,7 +368,7 @@ describe("one candidate's exam: consent, enrollment, monitoring, completion and 
           frame.src = src;
           document.body.append(frame);
         }),
-      `${api.url}/api/docs`,
+      'data:text/html,<p>Embedded content</p><input aria-label="Notes">',
     );
     await page.locator('#embedded-content').click();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('embedded-content');
