@@ -211,52 +211,45 @@ function unexpected(errors: string[]): string[] {
   return errors.filter((e) => !/Failed to load resource|net::ERR_/.test(e));
 }
 
-/** Sequences the widget keeps in IndexedDB for a session (recorded, not yet on the server). */
-function storedSequences(page: Page, sessionId: string): Promise<number[]> {
+/** Every record of one of the widget's IndexedDB object stores ([] when the store does not exist yet). */
+function storedRecords<T>(page: Page, storeName: 'segments' | 'presence'): Promise<T[]> {
   return page.evaluate(
-    (id) =>
-      new Promise<number[]>((resolve, reject) => {
+    (name) =>
+      new Promise<T[]>((resolve, reject) => {
         const open = indexedDB.open('secureaccess-widget');
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const get = db.transaction('segments', 'readonly').objectStore('segments').getAllKeys(IDBKeyRange.bound([id, -Infinity], [id, Infinity]));
-          get.onsuccess = () => {
-            db.close();
-            resolve((get.result as [string, number][]).map((k) => k[1]));
-          };
-          get.onerror = () => reject(get.error);
-        };
-      }),
-    sessionId,
-  );
-}
-
-/** The presence samples the widget keeps in IndexedDB for a session (not yet taken by the server), oldest first. */
-function storedPresence(page: Page, sessionId: string): Promise<{ at: string; faces: number }[]> {
-  return page.evaluate(
-    (id) =>
-      new Promise<{ at: string; faces: number }[]>((resolve, reject) => {
-        const open = indexedDB.open('secureaccess-widget');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains('presence')) {
+          if (!db.objectStoreNames.contains(name)) {
             db.close();
             resolve([]);
             return;
           }
-          const get = db.transaction('presence', 'readonly').objectStore('presence').getAll();
+          const get = db.transaction(name, 'readonly').objectStore(name).getAll();
           get.onsuccess = () => {
             db.close();
-            const chunks = get.result as { sessionId: string; samples: { at: string; faces: number }[] }[];
-            resolve(chunks.filter((c) => c.sessionId === id).flatMap((c) => c.samples).sort((a, b) => Date.parse(a.at) - Date.parse(b.at)));
+            resolve(get.result as T[]);
           };
           get.onerror = () => reject(get.error);
         };
       }),
-    sessionId,
+    storeName,
   );
+}
+
+/** The sequences of a session's recording segments kept in the browser. */
+async function storedSequences(page: Page, sessionId: string): Promise<number[]> {
+  const segments = await storedRecords<{ sessionId: string; sequence: number }>(page, 'segments');
+  return segments.filter((s) => s.sessionId === sessionId).map((s) => s.sequence).sort((a, b) => a - b);
+}
+
+/** The presence samples the widget keeps for a session (not yet taken by the server), oldest first. */
+async function storedPresence(page: Page, sessionId: string): Promise<{ at: string; faces: number }[]> {
+  const chunks = await storedRecords<{ sessionId: string; samples: { at: string; faces: number }[] }>(page, 'presence');
+  return chunks
+    .filter((c) => c.sessionId === sessionId)
+    .flatMap((c) => c.samples)
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
 function uploadSequence(request: Request): number | null {
